@@ -1,0 +1,142 @@
+//! Duck envelope: turns "the key is active" into "how far down is the bed", with attack, hold
+//! and release times that mean what a mixer expects.
+//!
+//! The state is a duck *amount* in 0..=1 (fraction of Depth). It moves linearly, so Attack is
+//! exactly the time of a full travel from 0 dB to Depth and Release exactly the time back; Hold
+//! keeps it where it is for that long after the key goes quiet, which bridges the gaps between
+//! words. The amount is shaped with a smoothstep (zero slope at both ends), so a full release is
+//! an S-curve in dB: the bed starts to come back gently and lands without a corner, with no
+//! audible step anywhere.
+
+use crate::units::ms_to_samples;
+
+/// Attack / hold / release state machine, advanced once per control tick.
+#[derive(Debug, Clone)]
+pub struct DuckEnvelope {
+    amount: f32,
+    hold_left_samples: usize,
+    attack_samples: usize,
+    hold_samples: usize,
+    release_samples: usize,
+    sample_rate_hz: f32,
+}
+
+impl DuckEnvelope {
+    /// A resting envelope (bed not ducked) at `sample_rate_hz`.
+    pub fn new(sample_rate_hz: f32) -> Self {
+        Self {
+            amount: 0.0,
+            hold_left_samples: 0,
+            attack_samples: 0,
+            hold_samples: 0,
+            release_samples: 0,
+            sample_rate_hz,
+        }
+    }
+
+    /// Sets the ballistics. Attack and Release are full-travel times (0 to Depth and back).
+    pub fn set_times(&mut self, attack_ms: f32, hold_ms: f32, release_ms: f32) {
+        self.attack_samples = ms_to_samples(attack_ms, self.sample_rate_hz);
+        self.hold_samples = ms_to_samples(hold_ms, self.sample_rate_hz);
+        self.release_samples = ms_to_samples(release_ms, self.sample_rate_hz);
+    }
+
+    /// Advances by `tick_samples` with the key `active` or not; returns the shaped amount
+    /// (0 = untouched, 1 = full Depth) at the end of the tick.
+    pub fn process_tick(&mut self, active: bool, tick_samples: usize) -> f32 {
+        if active {
+            self.hold_left_samples = self.hold_samples;
+            self.amount = step_towards(self.amount, 1.0, tick_samples, self.attack_samples);
+        } else if self.hold_left_samples > 0 {
+            self.hold_left_samples = self.hold_left_samples.saturating_sub(tick_samples);
+        } else {
+            self.amount = step_towards(self.amount, 0.0, tick_samples, self.release_samples);
+        }
+        self.shaped()
+    }
+
+    /// The current amount after smoothstep shaping, in 0..=1.
+    pub fn shaped(&self) -> f32 {
+        let a = self.amount;
+        a * a * (3.0 - 2.0 * a)
+    }
+
+    /// Back to rest.
+    pub fn reset(&mut self) {
+        self.amount = 0.0;
+        self.hold_left_samples = 0;
+    }
+}
+
+/// Moves `value` towards `target` by the share of a full 0..1 travel that `step_samples` is of
+/// `travel_samples` (a zero travel time jumps at once).
+fn step_towards(value: f32, target: f32, step_samples: usize, travel_samples: usize) -> f32 {
+    if travel_samples == 0 {
+        return target;
+    }
+    let step = step_samples as f32 / travel_samples as f32;
+    if target > value {
+        (value + step).min(target)
+    } else {
+        (value - step).max(target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SR: f32 = 48_000.0;
+    const TICK: usize = 16;
+
+    fn ticks(ms: f32) -> usize {
+        ms_to_samples(ms, SR) / TICK
+    }
+
+    #[test]
+    fn attack_reaches_full_in_attack_time() {
+        let mut env = DuckEnvelope::new(SR);
+        env.set_times(10.0, 100.0, 300.0);
+        let mut last = 0.0;
+        for _ in 0..ticks(10.0) {
+            last = env.process_tick(true, TICK);
+        }
+        assert!((last - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn hold_bridges_gaps_then_release_takes_release_time() {
+        let mut env = DuckEnvelope::new(SR);
+        env.set_times(0.0, 100.0, 300.0);
+        env.process_tick(true, TICK);
+        // 99 ms of silence: still fully down.
+        for _ in 0..ticks(99.0) {
+            assert_eq!(env.process_tick(false, TICK), 1.0);
+        }
+        let mut n = 0;
+        while env.process_tick(false, TICK) > 0.0 {
+            n += 1;
+            assert!(n < 10_000);
+        }
+        let total_ms = (ticks(99.0) + n + 1) as f32 * TICK as f32 / SR * 1000.0;
+        assert!((total_ms - 400.0).abs() < 2.0, "{total_ms}");
+    }
+
+    #[test]
+    fn release_curve_is_smooth() {
+        let mut env = DuckEnvelope::new(SR);
+        env.set_times(0.0, 0.0, 500.0);
+        env.process_tick(true, TICK);
+        let mut prev = env.shaped();
+        let mut max_step = 0.0f32;
+        for _ in 0..ticks(500.0) {
+            let v = env.process_tick(false, TICK);
+            max_step = max_step.max(prev - v);
+            assert!(v <= prev);
+            prev = v;
+        }
+        // Largest step of a smoothstep is 1.5x the linear step.
+        let linear = TICK as f32 / ms_to_samples(500.0, SR) as f32;
+        assert!(max_step <= 1.5 * linear + 1e-6, "{max_step}");
+    }
+}

@@ -1,0 +1,142 @@
+//! Underscore as a CLAP and VST3 plugin: parameter glue around [`underscore_dsp::Engine`].
+//!
+//! Main input/output is the bed (music or ambience) being ducked; the auxiliary input "Dialogue"
+//! is the key. This crate holds no DSP: it maps host parameters onto [`EngineParams`], reports
+//! the lookahead as latency and hands audio to the engine.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+use underscore_dsp::{Engine, EngineParams};
+
+mod params;
+pub use params::UnderscoreParams;
+
+/// Name of the sidechain port, shown by hosts when routing.
+pub const KEY_PORT_NAME: &str = "Dialogue";
+
+/// The plugin instance.
+pub struct Underscore {
+    params: Arc<UnderscoreParams>,
+    /// Built in `activate()` for the negotiated sample rate and channel count.
+    engine: Option<Engine>,
+}
+
+impl Default for Underscore {
+    fn default() -> Self {
+        Self {
+            params: Arc::new(UnderscoreParams::default()),
+            engine: None,
+        }
+    }
+}
+
+const MONO_KEY: &[NonZeroU32] = &[new_nonzero_u32(1)];
+const STEREO_KEY: &[NonZeroU32] = &[new_nonzero_u32(2)];
+
+/// A layout with a `bed`-channel main bus and one "Dialogue" aux input of `key` channels.
+const fn ports(bed: u32, key: &'static [NonZeroU32]) -> AudioIOLayout {
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(bed),
+        main_output_channels: NonZeroU32::new(bed),
+        aux_input_ports: key,
+        aux_output_ports: &[],
+        names: PortNames {
+            layout: None,
+            main_input: Some("Bed"),
+            main_output: Some("Bed"),
+            aux_inputs: &[KEY_PORT_NAME],
+            aux_outputs: &[],
+        },
+    }
+}
+
+impl Plugin for Underscore {
+    const NAME: &'static str = "Underscore";
+    const VENDOR: &'static str = "Underscore developers";
+    const URL: &'static str = "https://example.invalid/underscore";
+    const EMAIL: &'static str = "underscore@example.invalid";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    /// Stereo bed with stereo dialogue is the first (default) layout.
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] =
+        &[ports(2, STEREO_KEY), ports(2, MONO_KEY), ports(1, MONO_KEY)];
+
+    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+
+    type Editor = ();
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn activate(
+        &mut self,
+        layout: &AudioIOLayout,
+        config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let channels = layout.main_output_channels.map_or(0, NonZeroU32::get) as usize;
+        let mut engine = Engine::new(config.sample_rate, channels);
+        engine.set_params(&self.params.engine_params());
+        context.set_latency_samples(engine.latency_samples() as u32);
+        self.engine = Some(engine);
+        true
+    }
+
+    fn reset(&mut self) {
+        if let Some(engine) = &mut self.engine {
+            engine.reset();
+        }
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let Some(engine) = &mut self.engine else {
+            return ProcessStatus::Error("process() called before activate()");
+        };
+        let params: EngineParams = self.params.engine_params();
+        let latency_before = engine.latency_samples();
+        engine.set_params(&params);
+        if engine.latency_samples() != latency_before {
+            context.set_latency_samples(engine.latency_samples() as u32);
+        }
+        match aux.inputs.first() {
+            Some(key) => engine.process_block(buffer.as_slice(), key.as_slice_immutable()),
+            None => engine.process_block::<&[f32]>(buffer.as_slice(), &[]),
+        }
+        ProcessStatus::Normal
+    }
+}
+
+impl ClapPlugin for Underscore {
+    const CLAP_ID: &'static str = "audio.underscore.ducker";
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Dialogue-aware ducking for music and ambience beds");
+    const CLAP_MANUAL_URL: Option<&'static str> = Some(Self::URL);
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+        ClapFeature::Compressor,
+        ClapFeature::Utility,
+    ];
+}
+
+impl Vst3Plugin for Underscore {
+    /// Fixed forever: hosts identify saved instances by it.
+    const VST3_CLASS_ID: [u8; 16] = *b"UnderscoreDuck01";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Dynamics];
+}
+
+nice_export_clap!(Underscore);
+nice_export_vst3!(Underscore);

@@ -1,0 +1,147 @@
+//! Host parameters. The string ids below are part of every saved session and preset: they are
+//! fixed forever (renaming one silently resets users' settings). Ranges and defaults come from
+//! [`underscore_dsp::params`], the single source of truth shared with the renderer.
+
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+use underscore_dsp::EngineParams;
+use underscore_dsp::params::{self as spec, Spec};
+
+/// All automatable parameters of Underscore.
+#[derive(Params)]
+pub struct UnderscoreParams {
+    #[id = "depth"]
+    pub depth_db: FloatParam,
+    #[id = "threshold"]
+    pub threshold_db: FloatParam,
+    #[id = "attack"]
+    pub attack_ms: FloatParam,
+    #[id = "hold"]
+    pub hold_ms: FloatParam,
+    #[id = "release"]
+    pub release_ms: FloatParam,
+    #[id = "lookahead"]
+    pub lookahead_ms: FloatParam,
+    #[id = "mix"]
+    pub mix_pct: FloatParam,
+    #[id = "output"]
+    pub output_gain_db: FloatParam,
+    #[id = "bypass"]
+    pub bypass: BoolParam,
+}
+
+/// Which unit a parameter shows, and how typed text is read back.
+#[derive(Clone, Copy)]
+enum Unit {
+    Db,
+    Ms,
+    Percent,
+}
+
+impl Unit {
+    fn suffix(self) -> &'static str {
+        match self {
+            Unit::Db => " dB",
+            Unit::Ms => " ms",
+            Unit::Percent => " %",
+        }
+    }
+}
+
+/// Parses what a user types into a host's value field: "250", "250 ms", "0.25 s", "-10 dB",
+/// "-10dB", "50%". Seconds are accepted for time parameters.
+pub fn parse_value(text: &str, unit_suffix: &str) -> Option<f32> {
+    let t = text.trim().to_ascii_lowercase();
+    let unit = unit_suffix.trim().to_ascii_lowercase();
+    let (number, scale) = if let Some(n) = t.strip_suffix(unit.as_str()) {
+        (n, 1.0)
+    } else if unit == "ms" {
+        match t.strip_suffix('s') {
+            Some(n) => (n, 1000.0),
+            None => (t.as_str(), 1.0),
+        }
+    } else {
+        (t.as_str(), 1.0)
+    };
+    let v: f32 = number.trim().parse().ok()?;
+    v.is_finite().then_some(v * scale)
+}
+
+fn float_param(name: &str, spec: Spec, unit: Unit, skew: Option<f32>) -> FloatParam {
+    let (digits, scale) = match unit {
+        Unit::Percent => (0, 100.0),
+        Unit::Ms => (0, 1.0),
+        Unit::Db => (1, 1.0),
+    };
+    let (min, max) = (spec.min * scale, spec.max * scale);
+    let range = match skew {
+        Some(factor) => FloatRange::Skewed { min, max, factor },
+        None => FloatRange::Linear { min, max },
+    };
+    let suffix = unit.suffix();
+    FloatParam::new(name, spec.default * scale, range)
+        .with_unit(suffix)
+        .with_value_to_string(Arc::new(move |v| format!("{v:.digits$}")))
+        .with_string_to_value(Arc::new(move |s| parse_value(s, suffix)))
+}
+
+impl Default for UnderscoreParams {
+    fn default() -> Self {
+        let time_skew = Some(FloatRange::skew_factor(-1.5));
+        Self {
+            depth_db: float_param("Depth", spec::DEPTH_DB, Unit::Db, None),
+            threshold_db: float_param("Threshold", spec::THRESHOLD_DB, Unit::Db, None),
+            attack_ms: float_param("Attack", spec::ATTACK_MS, Unit::Ms, time_skew),
+            hold_ms: float_param("Hold", spec::HOLD_MS, Unit::Ms, time_skew),
+            release_ms: float_param("Release", spec::RELEASE_MS, Unit::Ms, time_skew),
+            lookahead_ms: float_param("Lookahead", spec::LOOKAHEAD_MS, Unit::Ms, None),
+            mix_pct: float_param("Mix", spec::MIX, Unit::Percent, None),
+            output_gain_db: float_param("Output", spec::OUTPUT_GAIN_DB, Unit::Db, None),
+            bypass: BoolParam::new("Bypass", false).make_bypass(),
+        }
+    }
+}
+
+impl UnderscoreParams {
+    /// The current values as engine settings (in the engine's units).
+    pub fn engine_params(&self) -> EngineParams {
+        EngineParams {
+            depth_db: self.depth_db.value(),
+            threshold_db: self.threshold_db.value(),
+            attack_ms: self.attack_ms.value(),
+            hold_ms: self.hold_ms.value(),
+            release_ms: self.release_ms.value(),
+            lookahead_ms: self.lookahead_ms.value(),
+            mix: self.mix_pct.value() / 100.0,
+            output_gain_db: self.output_gain_db.value(),
+            bypass: self.bypass.value(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_typed_values() {
+        assert_eq!(parse_value("250", " ms"), Some(250.0));
+        assert_eq!(parse_value("250 ms", " ms"), Some(250.0));
+        assert_eq!(parse_value("0.25 s", " ms"), Some(250.0));
+        assert_eq!(parse_value("-10dB", " dB"), Some(-10.0));
+        assert_eq!(parse_value(" -10.5 dB ", " dB"), Some(-10.5));
+        assert_eq!(parse_value("50%", " %"), Some(50.0));
+        assert_eq!(parse_value("loud", " dB"), None);
+        assert_eq!(parse_value("nan", " dB"), None);
+    }
+
+    #[test]
+    fn displays_with_units() {
+        let p = UnderscoreParams::default();
+        assert_eq!(p.depth_db.to_string(), "-10.0 dB");
+        assert_eq!(p.release_ms.to_string(), "500 ms");
+        assert_eq!(p.mix_pct.to_string(), "100 %");
+        assert_eq!(p.engine_params(), EngineParams::default());
+    }
+}
