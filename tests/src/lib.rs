@@ -53,6 +53,7 @@
 mod error;
 mod host;
 mod instance;
+pub mod audio_io;
 pub mod signal;
 
 pub use error::HostError;
