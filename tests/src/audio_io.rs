@@ -33,7 +33,9 @@ pub fn read_audio(path: &Path) -> Result<Audio, String> {
             hound::SampleFormat::Float => r.samples::<f32>().collect(),
             hound::SampleFormat::Int => {
                 let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
-                r.samples::<i32>().map(|s| s.map(|v| v as f32 * scale)).collect()
+                r.samples::<i32>()
+                    .map(|s| s.map(|v| v as f32 * scale))
+                    .collect()
             }
         };
         (

@@ -50,10 +50,10 @@
 //! The signal helpers ([`sine`], [`noise`], [`rms_db`], ...) live in [`signal`] and are
 //! re-exported here.
 
+pub mod audio_io;
 mod error;
 mod host;
 mod instance;
-pub mod audio_io;
 pub mod signal;
 
 pub use error::HostError;

@@ -120,7 +120,11 @@ fn run() -> Result<(), String> {
     }
     let mut manifest = Vec::new();
     for dir in &scenes {
-        let name = dir.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let name = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         let dialogue = read_audio(&stem(dir, "dialogue"))?;
         let out_dir = o.out.join(&name);
         std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
@@ -128,7 +132,10 @@ fn run() -> Result<(), String> {
             let bed_path = stem(dir, bed_name);
             let bed = read_audio(&bed_path)?;
             if bed.sample_rate != dialogue.sample_rate {
-                return Err(format!("{}: sample rate differs from the dialogue", bed_path.display()));
+                return Err(format!(
+                    "{}: sample rate differs from the dialogue",
+                    bed_path.display()
+                ));
             }
             let started = std::time::Instant::now();
             let (ducked, latency) = render(&o, bed.sample_rate, &bed.channels, &dialogue.channels)?;
@@ -158,8 +165,11 @@ fn run() -> Result<(), String> {
         .map(|(k, v)| (k.clone(), serde_json::json!(v)))
         .collect();
     let doc = serde_json::json!({ "settings": settings, "renders": manifest });
-    std::fs::write(&manifest_path, serde_json::to_string_pretty(&doc).unwrap_or_default())
-        .map_err(|e| format!("{}: {e}", manifest_path.display()))?;
+    std::fs::write(
+        &manifest_path,
+        serde_json::to_string_pretty(&doc).unwrap_or_default(),
+    )
+    .map_err(|e| format!("{}: {e}", manifest_path.display()))?;
     println!("manifest: {}", manifest_path.display());
     Ok(())
 }
