@@ -16,6 +16,8 @@ pub struct DuckEnvelope {
     amount: f32,
     hold_left_samples: usize,
     attack_samples: usize,
+    /// Attack time of the phrase onset in progress, when shorter than Attack.
+    onset_attack_samples: Option<usize>,
     hold_samples: usize,
     release_samples: usize,
     sample_rate_hz: f32,
@@ -28,6 +30,7 @@ impl DuckEnvelope {
             amount: 0.0,
             hold_left_samples: 0,
             attack_samples: 0,
+            onset_attack_samples: None,
             hold_samples: 0,
             release_samples: 0,
             sample_rate_hz,
@@ -41,15 +44,31 @@ impl DuckEnvelope {
         self.release_samples = ms_to_samples(release_ms, self.sample_rate_hz);
     }
 
+    /// A phrase onset was confirmed and its first sample reaches the output in `time_left_ms`:
+    /// this attack is shortened to land by then (never below `min_attack_ms`, never above
+    /// Attack), so the first syllable is already clear. Inside a phrase this has no effect.
+    pub fn begin_onset(&mut self, time_left_ms: f32, min_attack_ms: f32) {
+        let floor = ms_to_samples(min_attack_ms, self.sample_rate_hz);
+        let left = ms_to_samples(time_left_ms.max(0.0), self.sample_rate_hz);
+        self.onset_attack_samples = Some(left.clamp(floor, self.attack_samples.max(floor)));
+    }
+
     /// Advances by `tick_samples` with the key `active` or not; returns the shaped amount
     /// (0 = untouched, 1 = full Depth) at the end of the tick.
     pub fn process_tick(&mut self, active: bool, tick_samples: usize) -> f32 {
         if active {
             self.hold_left_samples = self.hold_samples;
-            self.amount = step_towards(self.amount, 1.0, tick_samples, self.attack_samples);
+            let attack = self
+                .onset_attack_samples
+                .map_or(self.attack_samples, |a| a.min(self.attack_samples));
+            self.amount = step_towards(self.amount, 1.0, tick_samples, attack);
+            if self.amount >= 1.0 {
+                self.onset_attack_samples = None;
+            }
         } else if self.hold_left_samples > 0 {
             self.hold_left_samples = self.hold_left_samples.saturating_sub(tick_samples);
         } else {
+            self.onset_attack_samples = None;
             self.amount = step_towards(self.amount, 0.0, tick_samples, self.release_samples);
         }
         self.shaped()
@@ -65,6 +84,7 @@ impl DuckEnvelope {
     pub fn reset(&mut self) {
         self.amount = 0.0;
         self.hold_left_samples = 0;
+        self.onset_attack_samples = None;
     }
 }
 
@@ -120,6 +140,33 @@ mod tests {
         }
         let total_ms = (ticks(99.0) + n + 1) as f32 * TICK as f32 / SR * 1000.0;
         assert!((total_ms - 400.0).abs() < 2.0, "{total_ms}");
+    }
+
+    #[test]
+    fn onset_attack_lands_in_the_time_left() {
+        let mut env = DuckEnvelope::new(SR);
+        env.set_times(50.0, 100.0, 300.0);
+        env.begin_onset(12.0, 5.0);
+        let mut n = 0;
+        while env.process_tick(true, TICK) < 1.0 {
+            n += 1;
+        }
+        let ms = (n + 1) as f32 * TICK as f32 / SR * 1000.0;
+        assert!((ms - 12.0).abs() < 0.5, "{ms}");
+        // Past the onset the user's Attack is back.
+        env.process_tick(false, TICK);
+        env.reset();
+        for _ in 0..ticks(25.0) {
+            env.process_tick(true, TICK);
+        }
+        assert!((env.shaped() - 0.5).abs() < 0.05);
+        // No time left: the floor applies.
+        env.reset();
+        env.begin_onset(-30.0, 5.0);
+        for _ in 0..ticks(5.0) {
+            env.process_tick(true, TICK);
+        }
+        assert_eq!(env.shaped(), 1.0);
     }
 
     #[test]

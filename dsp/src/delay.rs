@@ -68,36 +68,52 @@ impl LookaheadDelay {
     }
 
     /// Replaces `channels[ch][start..start+len]` by the delayed signal. Channels beyond the
-    /// allocated count are left alone.
+    /// allocated count are left alone. Works on whole runs (copies in and out of the ring, split
+    /// only where the ring wraps), not sample by sample.
     pub fn process(&mut self, channels: &mut [&mut [f32]], start: usize, len: usize) {
+        let mut done = 0;
+        // The ring holds max delay + 1 samples of headroom beyond the delay: process in runs no
+        // longer than what stays unread, so writing a run never overwrites what it must read.
+        let run_max = (self.mask + 1 - self.delay_samples.max(self.old_delay_samples)).max(1);
+        while done < len {
+            let n = (len - done).min(run_max);
+            self.process_run(channels, start + done, n);
+            done += n;
+        }
+    }
+
+    fn process_run(&mut self, channels: &mut [&mut [f32]], start: usize, len: usize) {
         let mask = self.mask;
+        let size = mask + 1;
+        let w = self.write_pos;
         let fading = self.fade_left_samples > 0;
+        let inv = 1.0 / self.fade_samples as f32;
         for (buf, ch) in self.buffers.iter_mut().zip(channels.iter_mut()) {
             let io = &mut ch[start..start + len];
-            let mut w = self.write_pos;
-            if !fading {
-                let d = self.delay_samples;
-                for x in io.iter_mut() {
-                    buf[w] = sanitize(*x, BED_LIMIT);
-                    *x = buf[(w.wrapping_sub(d)) & mask];
-                    w = (w + 1) & mask;
-                }
-            } else {
-                let (d_new, d_old) = (self.delay_samples, self.old_delay_samples);
-                let inv = 1.0 / self.fade_samples as f32;
+            // Write the run into the ring (two pieces where it wraps), cleaning bad samples.
+            let first = len.min(size - w);
+            for (dst, &x) in buf[w..w + first].iter_mut().zip(&io[..first]) {
+                *dst = sanitize(x, BED_LIMIT);
+            }
+            for (dst, &x) in buf[..len - first].iter_mut().zip(&io[first..]) {
+                *dst = sanitize(x, BED_LIMIT);
+            }
+            // Read the delayed run back.
+            let r = w.wrapping_sub(self.delay_samples) & mask;
+            copy_from_ring(buf, r, io);
+            if fading {
+                // Crossfade from the old tap: out = new + t (old - new), t from 1 down to 0.
+                let r_old = w.wrapping_sub(self.old_delay_samples) & mask;
                 let mut left = self.fade_left_samples;
-                for x in io.iter_mut() {
-                    buf[w] = sanitize(*x, BED_LIMIT);
-                    let new = buf[(w.wrapping_sub(d_new)) & mask];
-                    let old = buf[(w.wrapping_sub(d_old)) & mask];
-                    let t = left as f32 * inv; // 1 -> 0 across the fade
-                    *x = new + t * (old - new);
+                for (k, y) in io.iter_mut().enumerate() {
+                    let old = buf[(r_old + k) & mask];
+                    let t = left as f32 * inv;
+                    *y += t * (old - *y);
                     left = left.saturating_sub(1);
-                    w = (w + 1) & mask;
                 }
             }
         }
-        self.write_pos = (self.write_pos + len) & mask;
+        self.write_pos = (w + len) & mask;
         self.fade_left_samples = self.fade_left_samples.saturating_sub(len);
     }
 
@@ -108,6 +124,14 @@ impl LookaheadDelay {
         }
         self.fade_left_samples = 0;
     }
+}
+
+/// Copies `out.len()` samples from the ring `buf` starting at `pos`, wrapping at its end.
+fn copy_from_ring(buf: &[f32], pos: usize, out: &mut [f32]) {
+    let first = out.len().min(buf.len() - pos);
+    out[..first].copy_from_slice(&buf[pos..pos + first]);
+    let rest = out.len() - first;
+    out[first..].copy_from_slice(&buf[..rest]);
 }
 
 #[cfg(test)]

@@ -2,22 +2,26 @@
 //! never diverge.
 //!
 //! Work is split in two rates. Per sample: the bed goes through the lookahead delay and is
-//! multiplied by a gain that is interpolated linearly across each control tick. Per control
-//! tick ([`TICK_MS`], about 1/3 ms): the key level is closed, the duck envelope and parameter
-//! ramps advance, and the gain at the end of the next tick is computed. The tick grid runs on
-//! its own sample counter, so results do not depend on how the host splits blocks.
+//! multiplied by gains interpolated linearly across each control tick; the key is downmixed and
+//! decimated for analysis. Per control tick ([`TICK_MS`], about 1/3 ms): the key level and
+//! voicing are closed, the speech gate, duck envelope and parameter ramps advance, and the gains
+//! at the end of the next tick are computed. The tick grid runs on its own sample counter, so
+//! results do not depend on how the host splits blocks.
 
 use crate::ballistics::DuckEnvelope;
+use crate::channels::{FieldMap, GainSet, TickRamp};
 use crate::delay::LookaheadDelay;
-use crate::detector::{KeyDownmix, LevelDetector};
+use crate::detector::{KeyAnalyser, KeyDownmix, analysis_decimation};
 use crate::params::{EngineParams, LOOKAHEAD_MS, sanitize_params};
 use crate::ramp::Ramp;
-use crate::units::{db_to_gain, gain_to_db, ms_to_samples};
+use crate::speech::{IN_PHRASE_STRIDE, SpeechGate, VOICING_GATE_BELOW_THRESHOLD_DB};
+use crate::units::{db_to_gain, gain_to_db, ms_to_samples, power_to_db};
 
-/// Control tick length, in ms: 16 samples at 48 kHz. Short against every ballistic time (the
-/// fastest attack is 0.1 ms-1 ms of smoothing anyway), long enough that `exp()` is per tick,
-/// not per sample.
-pub const TICK_MS: f32 = 1.0 / 3.0;
+/// Target control tick length, in ms (the exact tick is a whole number of key-decimation
+/// steps: 48 samples at 48 kHz, 45 at 44.1 kHz). Short against every ballistic time (gains are
+/// interpolated linearly across it, so even a 5 ms attack is a smooth ramp), long enough that
+/// the per-tick work (gain computer, `exp()`, meters) costs little per sample.
+pub const TICK_MS: f32 = 1.0;
 /// Ramp time for Depth, Mix and Output changes, in ms (zipper-free automation).
 pub const PARAM_RAMP_MS: f32 = 20.0;
 /// Crossfade time of Bypass, in ms.
@@ -25,16 +29,74 @@ pub const BYPASS_FADE_MS: f32 = 10.0;
 /// Hysteresis of the key threshold, in dB: the key turns on above Threshold and off only below
 /// Threshold minus this, so a key hovering at threshold does not chatter.
 pub const THRESHOLD_HYSTERESIS_DB: f32 = 3.0;
+/// Fastest attack of a phrase onset confirmed late, in ms: a 10 dB move in 5 ms is a fade, not
+/// a click.
+pub const MIN_ONSET_ATTACK_MS: f32 = 5.0;
+/// How long before the level onset of a phrase the duck should already be in place, ms: speech
+/// rises from below the threshold (a soft consonant, a breathy start), so the bed must make room
+/// slightly before the key crosses it.
+pub const ONSET_PRE_ROLL_MS: f32 = 30.0;
 
-/// A snapshot for meters, updated every tick.
+/// A snapshot for meters, updated every tick (linear values; dB on reading, so the audio
+/// thread pays no logarithms for meters).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Meter {
-    /// Gain the duck applies now (Depth x envelope x Mix, without Output), in dB (<= 0).
-    pub duck_gain_db: f32,
-    /// Speech-band key level, in dBFS.
-    pub key_level_db: f32,
-    /// Whether the key counts as active.
-    pub key_active: bool,
+    /// Duck gain on the centre of the field now (Depth x envelope x Mix, without Output), linear.
+    pub duck_gain: f32,
+    /// Speech-band key mean square, linear.
+    pub key_power: f32,
+    /// Whether the key is above Threshold.
+    pub level_active: bool,
+    /// Whether the key counts as speech (what ducks the bed).
+    pub speech_active: bool,
+    /// Latest voicing score of the key, 0..=1.
+    pub voicing: f32,
+}
+
+impl Meter {
+    /// Duck on the centre of the field, dB (<= 0).
+    pub fn duck_gain_db(&self) -> f32 {
+        gain_to_db(self.duck_gain)
+    }
+
+    /// Speech-band key level, dBFS.
+    pub fn key_level_db(&self) -> f32 {
+        power_to_db(self.key_power)
+    }
+}
+
+impl Default for Meter {
+    fn default() -> Self {
+        Self {
+            duck_gain: 1.0,
+            key_power: 0.0,
+            level_active: false,
+            speech_active: false,
+            voicing: 0.0,
+        }
+    }
+}
+
+/// Threshold levels as mean-square powers.
+#[derive(Debug, Clone, Copy)]
+struct ThresholdPowers {
+    /// Key turns active above this.
+    on: f32,
+    /// Active key turns inactive below this (hysteresis).
+    off: f32,
+    /// Voicing frames count above this.
+    voicing: f32,
+}
+
+impl ThresholdPowers {
+    fn new(threshold_db: f32) -> Self {
+        let power = |db: f32| db_to_gain(db).powi(2);
+        Self {
+            on: power(threshold_db),
+            off: power(threshold_db - THRESHOLD_HYSTERESIS_DB),
+            voicing: power(threshold_db - VOICING_GATE_BELOW_THRESHOLD_DB),
+        }
+    }
 }
 
 /// The ducking chain for one plugin instance or one render.
@@ -42,16 +104,20 @@ pub struct Engine {
     sample_rate_hz: f32,
     tick_samples: usize,
     tick_pos: usize,
-    detector: LevelDetector,
+    analyser: KeyAnalyser,
+    gate: SpeechGate,
     envelope: DuckEnvelope,
     delay: LookaheadDelay,
+    field: FieldMap,
     params: EngineParams,
+    threshold_powers: ThresholdPowers,
     depth_db: Ramp,
     mix: Ramp,
     output_gain_db: Ramp,
     bypass: Ramp,
-    gain_from: f32,
-    gain_to: f32,
+    amount: f32,
+    gains_from: GainSet,
+    gains_to: GainSet,
     meter: Meter,
     started: bool,
 }
@@ -60,32 +126,37 @@ impl Engine {
     /// Builds the chain for `bed_channels` bed channels at `sample_rate_hz`. All memory is
     /// allocated here.
     pub fn new(sample_rate_hz: f32, bed_channels: usize) -> Self {
-        let tick_samples = ms_to_samples(TICK_MS, sample_rate_hz).max(1);
-        let ticks = |ms: f32| (ms_to_samples(ms, sample_rate_hz) / tick_samples) as u32;
+        let step = analysis_decimation(sample_rate_hz);
+        let tick_samples =
+            step * ((TICK_MS * 0.001 * sample_rate_hz / step as f32).round() as usize).max(1);
+        let tick_ms = tick_samples as f32 * 1000.0 / sample_rate_hz;
+        let ticks = |ms: f32| (ms / tick_ms).round() as u32;
         let params = EngineParams::default();
+        let field = FieldMap::new(bed_channels);
+        let unity = field.gains(0.0, 1.0, 1.0, 0.0);
         Self {
             sample_rate_hz,
             tick_samples,
             tick_pos: 0,
-            detector: LevelDetector::new(sample_rate_hz, tick_samples),
+            analyser: KeyAnalyser::new(sample_rate_hz, tick_samples),
+            gate: SpeechGate::new(tick_ms),
             envelope: DuckEnvelope::new(sample_rate_hz),
             delay: LookaheadDelay::new(
                 bed_channels,
                 ms_to_samples(LOOKAHEAD_MS.max, sample_rate_hz),
                 sample_rate_hz,
             ),
+            field,
             params,
+            threshold_powers: ThresholdPowers::new(params.threshold_db),
             depth_db: Ramp::new(params.depth_db, ticks(PARAM_RAMP_MS)),
             mix: Ramp::new(params.mix, ticks(PARAM_RAMP_MS)),
             output_gain_db: Ramp::new(params.output_gain_db, ticks(PARAM_RAMP_MS)),
             bypass: Ramp::new(0.0, ticks(BYPASS_FADE_MS)),
-            gain_from: 1.0,
-            gain_to: 1.0,
-            meter: Meter {
-                duck_gain_db: 0.0,
-                key_level_db: crate::units::FLOOR_DB,
-                key_active: false,
-            },
+            amount: 0.0,
+            gains_from: unity,
+            gains_to: unity,
+            meter: Meter::default(),
             started: false,
         }
     }
@@ -95,22 +166,19 @@ impl Engine {
         self.sample_rate_hz
     }
 
+    /// Control tick length, in samples.
+    pub fn tick_samples(&self) -> usize {
+        self.tick_samples
+    }
+
     /// Lookahead in samples for `lookahead_ms` at this sample rate (what the host must be told).
     pub fn lookahead_samples(&self, lookahead_ms: f32) -> usize {
-        ms_to_samples(
-            lookahead_ms.clamp(0.0, LOOKAHEAD_MS.max),
-            self.sample_rate_hz,
-        )
+        ms_to_samples(LOOKAHEAD_MS.clamp(lookahead_ms), self.sample_rate_hz)
     }
 
     /// Latency the chain adds now, in samples.
     pub fn latency_samples(&self) -> usize {
         self.delay.delay_samples()
-    }
-
-    /// Chooses which key channels the detector listens to.
-    pub fn set_key_downmix(&mut self, downmix: KeyDownmix) {
-        self.detector.set_downmix(downmix);
     }
 
     /// Applies new settings. Gains ramp to them, the lookahead crossfades; before the first
@@ -119,6 +187,8 @@ impl Engine {
         let p = sanitize_params(params);
         self.envelope
             .set_times(p.attack_ms, p.hold_ms, p.release_ms);
+        self.gate.set_sensitivity(p.sensitivity);
+        self.field.set_shares(&p.field);
         let bypass = if p.bypass { 1.0 } else { 0.0 };
         let lookahead = self.lookahead_samples(p.lookahead_ms);
         if self.started {
@@ -131,10 +201,11 @@ impl Engine {
             self.mix.jump(p.mix);
             self.output_gain_db.jump(p.output_gain_db);
             self.bypass.jump(bypass);
-            self.gain_to = self.total_gain(0.0);
-            self.gain_from = self.gain_to;
+            self.gains_to = self.current_gains();
+            self.gains_from = self.gains_to;
         }
         self.delay.set_delay(lookahead, !self.started);
+        self.threshold_powers = ThresholdPowers::new(p.threshold_db);
         self.params = p;
     }
 
@@ -143,19 +214,31 @@ impl Engine {
         &self.params
     }
 
-    /// Ducks `bed` (channels x samples, in place) keyed by `key` (channels x samples, may be
-    /// empty = no sidechain = silence). Any block length; all channels the same length.
+    /// Ducks `bed` (channels x samples, in place) keyed by `key` (channels x samples; empty =
+    /// no sidechain = silence; a 6-channel key is read from its centre channel). Any block
+    /// length; all channels the same length.
     pub fn process_block<K: AsRef<[f32]>>(&mut self, bed: &mut [&mut [f32]], key: &[K]) {
         self.started = true;
         let n = bed.first().map_or(0, |c| c.len());
         let key_ok = key.iter().all(|k| k.as_ref().len() >= n);
         let key: &[K] = if key_ok { key } else { &[] };
+        self.analyser.set_downmix(if key.len() == 6 {
+            KeyDownmix::Channel(2)
+        } else {
+            KeyDownmix::Average
+        });
         let mut pos = 0;
         while pos < n {
             let len = (n - pos).min(self.tick_samples - self.tick_pos);
-            self.detector.accumulate(key, pos, len);
+            self.analyser.accumulate(key, pos, len);
             self.delay.process(bed, pos, len);
-            self.apply_gain(bed, pos, len);
+            let ramp = TickRamp {
+                from: self.gains_from,
+                to: self.gains_to,
+                tick_pos: self.tick_pos,
+                tick_samples: self.tick_samples,
+            };
+            self.field.apply(bed, pos, len, &ramp);
             self.tick_pos += len;
             pos += len;
             if self.tick_pos == self.tick_samples {
@@ -165,52 +248,56 @@ impl Engine {
         }
     }
 
-    /// Multiplies `bed[..][start..start+len]` by the gain interpolated across the tick.
-    fn apply_gain(&self, bed: &mut [&mut [f32]], start: usize, len: usize) {
-        let step = (self.gain_to - self.gain_from) / self.tick_samples as f32;
-        let g0 = self.gain_from + step * self.tick_pos as f32;
-        if step == 0.0 && g0 == 1.0 {
-            return;
-        }
-        for ch in bed.iter_mut() {
-            let mut g = g0;
-            for x in &mut ch[start..start + len] {
-                g += step;
-                *x *= g;
-            }
-        }
-    }
-
     /// Control-rate update at the end of each tick.
     fn end_tick(&mut self) {
-        let level_db = self.detector.finish_tick();
-        let active = if self.meter.key_active {
-            level_db > self.params.threshold_db - THRESHOLD_HYSTERESIS_DB
+        let tick = self.analyser.finish_tick();
+        // Level decisions compare powers: no logarithm per tick.
+        let p = &self.threshold_powers;
+        let level_active = if self.meter.level_active {
+            tick.power > p.off
         } else {
-            level_db > self.params.threshold_db
+            tick.power > p.on
         };
-        let amount = self.envelope.process_tick(active, self.tick_samples);
+        let was_speech = self.meter.speech_active;
+        let voicing_eligible = tick.power > p.voicing;
+        self.analyser.set_voicing_enabled(voicing_eligible);
+        let speech = self
+            .gate
+            .process_tick(level_active, voicing_eligible, tick.voicing);
+        if speech && !was_speech {
+            // The phrase began when the level crossed the threshold; its first sample reaches
+            // the output after the lookahead. Land the attack by then (minus the pre-roll).
+            let left_ms =
+                self.params.lookahead_ms - self.gate.since_level_onset_ms() - ONSET_PRE_ROLL_MS;
+            self.envelope.begin_onset(left_ms, MIN_ONSET_ATTACK_MS);
+        }
+        self.analyser
+            .set_voicing_stride(if speech { IN_PHRASE_STRIDE } else { 1 });
+        self.amount = self.envelope.process_tick(speech, self.tick_samples);
         self.depth_db.tick();
         self.mix.tick();
         self.output_gain_db.tick();
         self.bypass.tick();
-        self.gain_from = self.gain_to;
-        self.gain_to = self.total_gain(amount);
+        self.gains_from = self.gains_to;
+        self.gains_to = self.current_gains();
         self.meter = Meter {
-            duck_gain_db: gain_to_db(
-                1.0 + self.mix.value() * (db_to_gain(self.depth_db.value() * amount) - 1.0),
-            ),
-            key_level_db: level_db,
-            key_active: active,
+            duck_gain: 1.0
+                + self.mix.value() * (db_to_gain(self.depth_db.value() * self.amount) - 1.0),
+            key_power: tick.power,
+            level_active,
+            speech_active: speech,
+            voicing: tick.voicing.map_or(self.meter.voicing, |v| v.score),
         };
     }
 
-    /// Bed gain (linear) for a shaped duck `amount`, with Depth, Mix, Output and Bypass.
-    fn total_gain(&self, amount: f32) -> f32 {
-        let duck = db_to_gain(self.depth_db.value() * amount);
-        let wet = (1.0 + self.mix.value() * (duck - 1.0)) * db_to_gain(self.output_gain_db.value());
-        let b = self.bypass.value();
-        wet + b * (1.0 - wet)
+    /// Gains for the current envelope amount and ramp values.
+    fn current_gains(&self) -> GainSet {
+        self.field.gains(
+            self.depth_db.value() * self.amount,
+            self.mix.value(),
+            db_to_gain(self.output_gain_db.value()),
+            self.bypass.value(),
+        )
     }
 
     /// Latest meter snapshot.
@@ -220,9 +307,12 @@ impl Engine {
 
     /// Clears all signal memory (host reset / transport jump); settings are kept.
     pub fn reset(&mut self) {
-        self.detector.reset();
+        self.analyser.reset();
+        self.gate.reset();
         self.envelope.reset();
         self.delay.reset();
+        self.amount = 0.0;
+        self.meter = Meter::default();
         self.tick_pos = 0;
         self.started = false;
         let p = self.params;
@@ -265,7 +355,7 @@ mod tests {
         bed[100] = 1.0;
         let out = render(&p, &bed, &vec![0.0; 4_800], 64);
         let latency = ms_to_samples(p.lookahead_ms, SR);
-        assert_eq!(latency, 960);
+        assert_eq!(latency, 3_840);
         assert_eq!(out.iter().position(|&x| x != 0.0), Some(100 + latency));
         assert_eq!(out[100 + latency], 1.0);
     }
@@ -278,7 +368,7 @@ mod tests {
         let mut key = sine(1_000.0, 0.3, n / 2);
         key.resize(n, 0.0);
         let out = render(&p, &bed, &key, 512);
-        let lat = 960;
+        let lat = 3_840;
         // Settled duck: output over input, both compared on the same (delayed) samples.
         let settled = rms_db(&out[20_000..24_000]) - rms_db(&bed[20_000 - lat..24_000 - lat]);
         assert!((settled - p.depth_db).abs() < 0.1, "{settled}");
@@ -305,7 +395,10 @@ mod tests {
             .collect();
         let a = render(&p, &bed, &key, 1);
         let b = render(&p, &bed, &key, 4_099);
-        assert_eq!(a, b);
+        let first_diff = a.iter().zip(&b).position(|(x, y)| x != y);
+        assert_eq!(first_diff, None);
+        // The key does duck the bed here (the comparison is not between two untouched beds).
+        assert!(rms_db(&a[10_000..12_000]) < rms_db(&bed[10_000..12_000]) - 3.0);
     }
 
     #[test]
@@ -325,8 +418,8 @@ mod tests {
         p.bypass = true;
         engine.set_params(&p);
         engine.process_block(&mut [second], &[&key[24_000..]]);
-        assert_eq!(engine.latency_samples(), 960);
-        let max_step = out[2_000..]
+        assert_eq!(engine.latency_samples(), 3_840);
+        let max_step = out[4_000..]
             .windows(2)
             .map(|w| (w[1] - w[0]).abs())
             .fold(0.0, f32::max);
@@ -350,7 +443,7 @@ mod tests {
             assert!(l.iter().chain(r.iter()).all(|x| x.is_finite()));
         }
         let m = engine.meter();
-        assert!(m.key_level_db.is_finite() && m.duck_gain_db.is_finite());
+        assert!(m.key_level_db().is_finite() && m.duck_gain_db().is_finite());
     }
 
     #[test]

@@ -9,12 +9,15 @@
 //! `new()` and never in `process_block()`.
 
 pub mod ballistics;
+pub mod channels;
+pub mod decimate;
 pub mod delay;
 pub mod detector;
 pub mod engine;
 pub mod filter;
 pub mod params;
 pub mod ramp;
+pub mod speech;
 pub mod units;
 
 pub use engine::{Engine, Meter};

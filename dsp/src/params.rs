@@ -2,6 +2,8 @@
 //! host parameters from these specs and the renderer validates presets against them, so the
 //! three can never disagree.
 
+pub use crate::channels::{FieldShares, StereoMode};
+
 /// Range and default of one continuous setting, in its display unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Spec {
@@ -27,12 +29,13 @@ pub const DEPTH_DB: Spec = Spec {
     max: 0.0,
     default: -10.0,
 };
-/// Threshold, dBFS (speech-band RMS of the key). -40 dBFS sits below normal dialogue
-/// (-30..-15 dBFS RMS) and above typical room tone (-60..-50 dBFS).
+/// Threshold, dBFS (speech-band RMS of the key). -45 dBFS sits below normal dialogue
+/// (-30..-15 dBFS RMS) and above typical room tone (-60..-50 dBFS); breaths and clicks above it
+/// are rejected by the speech detector, so it can sit low enough to catch soft onsets.
 pub const THRESHOLD_DB: Spec = Spec {
     min: -80.0,
     max: 0.0,
-    default: -40.0,
+    default: -45.0,
 };
 /// Attack, ms: full travel 0 dB -> Depth. 10 ms is inside the default lookahead.
 pub const ATTACK_MS: Spec = Spec {
@@ -52,11 +55,13 @@ pub const RELEASE_MS: Spec = Spec {
     max: 5_000.0,
     default: 500.0,
 };
-/// Lookahead, ms: bed delay (reported latency), so the duck is in place before the onset.
+/// Lookahead, ms: bed delay (reported latency), so the duck is in place before the onset. 80 ms
+/// covers the speech detector's confirmation (20-50 ms after a phrase's level onset: voicing
+/// needs a pitch period or two), the onset pre-roll and the attack.
 pub const LOOKAHEAD_MS: Spec = Spec {
     min: 0.0,
     max: 100.0,
-    default: 20.0,
+    default: 80.0,
 };
 /// Mix, 0..1 (shown as %): share of the duck applied.
 pub const MIX: Spec = Spec {
@@ -68,6 +73,45 @@ pub const MIX: Spec = Spec {
 pub const OUTPUT_GAIN_DB: Spec = Spec {
     min: -24.0,
     max: 24.0,
+    default: 0.0,
+};
+
+/// Sensitivity of the speech detector, 0..1 (shown as %): higher accepts breathier or noisier
+/// voices, lower rejects more non-speech. 50 % is tuned for clean production dialogue.
+pub const SENSITIVITY: Spec = Spec {
+    min: 0.0,
+    max: 1.0,
+    default: 0.5,
+};
+/// Share of the duck applied to the side of a stereo bed in Mid/Side mode, 0..1. The voice sits
+/// in the phantom centre; the side (width, reverb, panned instruments) masks it far less.
+pub const SIDE_SHARE: Spec = Spec {
+    min: 0.0,
+    max: 1.0,
+    default: 0.5,
+};
+/// 5.1 front left/right share, 0..1: they carry some of the phantom centre of the score.
+pub const FRONT_SHARE: Spec = Spec {
+    min: 0.0,
+    max: 1.0,
+    default: 0.6,
+};
+/// 5.1 centre share, 0..1: the dialogue channel, where masking is worst.
+pub const CENTRE_SHARE: Spec = Spec {
+    min: 0.0,
+    max: 1.0,
+    default: 1.0,
+};
+/// 5.1 surround share, 0..1: spatially apart from the screen voice.
+pub const SURROUND_SHARE: Spec = Spec {
+    min: 0.0,
+    max: 1.0,
+    default: 0.3,
+};
+/// 5.1 LFE share, 0..1: below the speech band, never masks it.
+pub const LFE_SHARE: Spec = Spec {
+    min: 0.0,
+    max: 1.0,
     default: 0.0,
 };
 
@@ -92,6 +136,10 @@ pub struct EngineParams {
     pub output_gain_db: f32,
     /// Passes the (delayed) bed untouched.
     pub bypass: bool,
+    /// Speech detector sensitivity, 0..=1.
+    pub sensitivity: f32,
+    /// Where in the sound field the duck acts (stereo mode and per-group shares).
+    pub field: FieldShares,
 }
 
 impl Default for EngineParams {
@@ -106,6 +154,15 @@ impl Default for EngineParams {
             mix: MIX.default,
             output_gain_db: OUTPUT_GAIN_DB.default,
             bypass: false,
+            sensitivity: SENSITIVITY.default,
+            field: FieldShares {
+                stereo_mode: StereoMode::Linked,
+                side: SIDE_SHARE.default,
+                front: FRONT_SHARE.default,
+                centre: CENTRE_SHARE.default,
+                lfe: LFE_SHARE.default,
+                surround: SURROUND_SHARE.default,
+            },
         }
     }
 }
@@ -123,6 +180,15 @@ pub fn sanitize_params(p: &EngineParams) -> EngineParams {
         mix: MIX.clamp(p.mix),
         output_gain_db: OUTPUT_GAIN_DB.clamp(p.output_gain_db),
         bypass: p.bypass,
+        sensitivity: SENSITIVITY.clamp(p.sensitivity),
+        field: FieldShares {
+            stereo_mode: p.field.stereo_mode,
+            side: SIDE_SHARE.clamp(p.field.side),
+            front: FRONT_SHARE.clamp(p.field.front),
+            centre: CENTRE_SHARE.clamp(p.field.centre),
+            lfe: LFE_SHARE.clamp(p.field.lfe),
+            surround: SURROUND_SHARE.clamp(p.field.surround),
+        },
     }
 }
 

@@ -34,6 +34,7 @@ impl Default for Underscore {
 
 const MONO_KEY: &[NonZeroU32] = &[new_nonzero_u32(1)];
 const STEREO_KEY: &[NonZeroU32] = &[new_nonzero_u32(2)];
+const SURROUND_KEY: &[NonZeroU32] = &[new_nonzero_u32(6)];
 
 /// A layout with a `bed`-channel main bus and one "Dialogue" aux input of `key` channels.
 const fn ports(bed: u32, key: &'static [NonZeroU32]) -> AudioIOLayout {
@@ -59,9 +60,17 @@ impl Plugin for Underscore {
     const EMAIL: &'static str = "underscore@example.invalid";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
-    /// Stereo bed with stereo dialogue is the first (default) layout.
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] =
-        &[ports(2, STEREO_KEY), ports(2, MONO_KEY), ports(1, MONO_KEY)];
+    /// Stereo bed with stereo dialogue is the first (default) layout. 5.1 beds are L R C LFE
+    /// Ls Rs; a 5.1 key is read from its centre channel.
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        ports(2, STEREO_KEY),
+        ports(2, MONO_KEY),
+        ports(1, MONO_KEY),
+        ports(1, STEREO_KEY),
+        ports(6, MONO_KEY),
+        ports(6, STEREO_KEY),
+        ports(6, SURROUND_KEY),
+    ];
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 

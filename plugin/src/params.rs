@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 use underscore_dsp::EngineParams;
-use underscore_dsp::params::{self as spec, Spec};
+use underscore_dsp::params::{self as spec, FieldShares, Spec, StereoMode};
 
 /// All automatable parameters of Underscore.
 #[derive(Params)]
@@ -29,6 +29,33 @@ pub struct UnderscoreParams {
     pub output_gain_db: FloatParam,
     #[id = "bypass"]
     pub bypass: BoolParam,
+    #[id = "sensitivity"]
+    pub sensitivity_pct: FloatParam,
+    #[id = "stereo_mode"]
+    pub stereo_mode: EnumParam<StereoModeParam>,
+    #[id = "side"]
+    pub side_pct: FloatParam,
+    #[id = "front"]
+    pub front_pct: FloatParam,
+    #[id = "centre"]
+    pub centre_pct: FloatParam,
+    #[id = "surround"]
+    pub surround_pct: FloatParam,
+    #[id = "lfe"]
+    pub lfe_pct: FloatParam,
+}
+
+/// Host-facing choice of [`StereoMode`].
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StereoModeParam {
+    /// Left and right ducked alike.
+    #[id = "linked"]
+    #[name = "Linked"]
+    Linked,
+    /// The mid (phantom centre, where the voice sits) ducked fully, the side by Side.
+    #[id = "mid_side"]
+    #[name = "Mid/Side"]
+    MidSide,
 }
 
 /// Which unit a parameter shows, and how typed text is read back.
@@ -99,6 +126,13 @@ impl Default for UnderscoreParams {
             mix_pct: float_param("Mix", spec::MIX, Unit::Percent, None),
             output_gain_db: float_param("Output", spec::OUTPUT_GAIN_DB, Unit::Db, None),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
+            sensitivity_pct: float_param("Sensitivity", spec::SENSITIVITY, Unit::Percent, None),
+            stereo_mode: EnumParam::new("Stereo Mode", StereoModeParam::Linked),
+            side_pct: float_param("Side", spec::SIDE_SHARE, Unit::Percent, None),
+            front_pct: float_param("Front", spec::FRONT_SHARE, Unit::Percent, None),
+            centre_pct: float_param("Centre", spec::CENTRE_SHARE, Unit::Percent, None),
+            surround_pct: float_param("Surround", spec::SURROUND_SHARE, Unit::Percent, None),
+            lfe_pct: float_param("LFE", spec::LFE_SHARE, Unit::Percent, None),
         }
     }
 }
@@ -116,6 +150,18 @@ impl UnderscoreParams {
             mix: self.mix_pct.value() / 100.0,
             output_gain_db: self.output_gain_db.value(),
             bypass: self.bypass.value(),
+            sensitivity: self.sensitivity_pct.value() / 100.0,
+            field: FieldShares {
+                stereo_mode: match self.stereo_mode.value() {
+                    StereoModeParam::Linked => StereoMode::Linked,
+                    StereoModeParam::MidSide => StereoMode::MidSide,
+                },
+                side: self.side_pct.value() / 100.0,
+                front: self.front_pct.value() / 100.0,
+                centre: self.centre_pct.value() / 100.0,
+                lfe: self.lfe_pct.value() / 100.0,
+                surround: self.surround_pct.value() / 100.0,
+            },
         }
     }
 }

@@ -19,7 +19,7 @@ struct Options {
     out: PathBuf,
     clap: PathBuf,
     block: usize,
-    settings: Vec<(String, f64)>,
+    settings: Vec<(String, String)>,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -44,13 +44,10 @@ fn parse_args() -> Result<Options, String> {
             }
             "--set" => {
                 let v = value()?;
-                let (name, num) = v
+                let (name, text) = v
                     .split_once('=')
                     .ok_or(format!("--set {v}: expected NAME=VALUE"))?;
-                let num: f64 = num
-                    .parse()
-                    .map_err(|_| format!("--set {v}: {num} is not a number"))?;
-                o.settings.push((name.to_string(), num));
+                o.settings.push((name.to_string(), text.to_string()));
             }
             "-h" | "--help" => {
                 println!(
@@ -76,9 +73,14 @@ fn render(
 ) -> Result<(Vec<Vec<f32>>, u32), String> {
     let mut plugin = ClapInstance::new(&o.clap, None).map_err(|e| e.to_string())?;
     for (name, value) in &o.settings {
+        // nice-plug exposes normalised values over CLAP: let the plugin parse the plain value,
+        // exactly as a host's text field would.
         let p = plugin.require_param(name).map_err(|e| e.to_string())?;
+        let clap_value = plugin
+            .text_to_value(p.id, value)
+            .ok_or(format!("{name}: the plugin rejects the value {value}"))?;
         plugin
-            .set_param_inactive(p.id, *value)
+            .set_param_inactive(p.id, clap_value)
             .map_err(|e| e.to_string())?;
     }
     plugin
