@@ -14,4 +14,4 @@ echo "== bundle";              cargo xtask bundle underscore --release
 echo "== alloc-check build"
 CARGO_TARGET_DIR=target/alloc-check cargo build -q -p underscore --features assert_process_allocs
 echo "== cargo test";          cargo test --workspace
-echo "== third-party hosts";   python3 -m pytest -q -p no:cacheprovider tests/hosts
+echo "== third-party hosts, scenes";   python3 -m pytest -q -p no:cacheprovider tests/hosts tests/scenes

@@ -456,4 +456,150 @@ mod tests {
         engine.process_block(&mut [&mut bed2], &[&[1.0f32; 10][..]]);
         assert_eq!(bed2[4_000], 0.5);
     }
+
+    /// A vowel-like key: a glottal pulse train at `f0_hz` through a one-pole resonance,
+    /// -20 dBFS-ish RMS.
+    fn vowel(f0_hz: f32, n: usize) -> Vec<f32> {
+        let period = (SR / f0_hz) as usize;
+        let mut y = 0.0f32;
+        (0..n)
+            .map(|i| {
+                y = 0.9 * y + if i % period == 0 { 0.5 } else { 0.0 };
+                0.3 * y
+            })
+            .collect()
+    }
+
+    /// Band-limited noise (breath, rustle): white noise through a one-pole low-pass.
+    fn breath(n: usize, amp: f32, seed: u32) -> Vec<f32> {
+        let mut s = seed;
+        let mut y = 0.0f32;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                let w = s as f32 / u32::MAX as f32 - 0.5;
+                y = 0.7 * y + w;
+                amp * y
+            })
+            .collect()
+    }
+
+    /// Output gain in dB (output over the delayed input) over `range` of a constant-1 bed.
+    fn duck_db(out: &[f32], range: std::ops::Range<usize>) -> f32 {
+        rms_db(&out[range])
+    }
+
+    #[test]
+    fn breaths_and_clicks_above_threshold_do_not_duck() {
+        let p = EngineParams::default();
+        let n = 96_000;
+        // Breath noise at -25 dBFS, 20 dB over the threshold, and a train of lip clicks.
+        let mut key = breath(n / 2, 0.2, 9);
+        let mut clicks = vec![0.0; n / 2];
+        for c in (1_000..n / 2).step_by(7_000) {
+            clicks[c] = 0.9;
+            clicks[c + 1] = -0.7;
+        }
+        key.extend(clicks);
+        let level = rms_db(&key[..n / 2]);
+        assert!(level > p.threshold_db + 15.0, "breath at {level} dBFS");
+        let out = render(&p, &vec![1.0; n], &key, 256);
+        let worst = out[4_000..].iter().fold(1.0f32, |m, &x| m.min(x));
+        assert!(
+            gain_to_db(worst) > -1.0,
+            "ducked by {} dB",
+            -gain_to_db(worst)
+        );
+    }
+
+    #[test]
+    fn speech_ducks_with_the_onset_protected() {
+        let p = EngineParams::default();
+        let n = 48_000;
+        let onset = 12_000;
+        let mut key = vec![0.0; onset];
+        key.extend(vowel(140.0, n - onset));
+        let out = render(&p, &vec![1.0; n], &key, 64);
+        let lat = ms_to_samples(p.lookahead_ms, SR);
+        // The bed sample that plays with the vowel's first sample is already >= 90 % down.
+        let at_onset = gain_to_db(out[onset + lat]);
+        assert!(at_onset <= 0.9 * p.depth_db, "{at_onset} dB at the onset");
+        assert!((duck_db(&out, onset + lat + 2_400..n) - p.depth_db).abs() < 0.1);
+    }
+
+    #[test]
+    fn word_gaps_shorter_than_hold_keep_the_bed_down() {
+        let p = EngineParams::default();
+        let n = 96_000;
+        // 300 ms words with 120 ms gaps (Hold 150 ms).
+        let word = vowel(120.0, 14_400);
+        let mut key = Vec::new();
+        while key.len() < n {
+            key.extend(&word);
+            key.extend(vec![0.0; 5_760]);
+        }
+        key.truncate(n);
+        let out = render(&p, &vec![1.0; n], &key, 128);
+        let lat = ms_to_samples(p.lookahead_ms, SR);
+        let max_gain = out[14_400 + lat..n - 14_400]
+            .iter()
+            .fold(0.0f32, |m, &x| m.max(x));
+        assert!(
+            gain_to_db(max_gain) < p.depth_db + 0.5,
+            "rose to {} dB",
+            gain_to_db(max_gain)
+        );
+    }
+
+    #[test]
+    fn surround_key_is_read_from_its_centre() {
+        let p = EngineParams::default();
+        let n = 48_000;
+        let v = vowel(150.0, n);
+        let silent = vec![0.0; n];
+        let mut engine = Engine::new(SR, 6);
+        engine.set_params(&p);
+        let mut bed: Vec<Vec<f32>> = vec![vec![1.0; n]; 6];
+        // Voice on the centre channel only; the fronts are silent.
+        let key = [&silent[..], &silent, &v, &silent, &silent, &silent];
+        let mut refs: Vec<&mut [f32]> = bed.iter_mut().map(|c| c.as_mut_slice()).collect();
+        engine.process_block(&mut refs, &key);
+        let got: Vec<f32> = bed.iter().map(|c| gain_to_db(c[n - 1])).collect();
+        // Default shares: fronts 60 %, centre 100 %, LFE 0 %, surrounds 30 % of -10 dB.
+        let want = [-6.0, -6.0, -10.0, 0.0, -3.0, -3.0];
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 0.05, "{got:?}");
+        }
+    }
+
+    #[test]
+    fn depth_automation_has_no_zipper_steps() {
+        let n = 48_000;
+        let key = vowel(140.0, n);
+        let mut engine = Engine::new(SR, 1);
+        let mut p = EngineParams {
+            depth_db: -20.0,
+            ..Default::default()
+        };
+        engine.set_params(&p);
+        let mut bed = vec![1.0; n];
+        let (a, b) = bed.split_at_mut(24_000);
+        engine.process_block(&mut [a], &[&key[..24_000]]);
+        // -20 dB -> 0 dB within 1 ms (48 samples): one jump, as automation would send it.
+        let (b1, b2) = b.split_at_mut(48);
+        p.depth_db = -10.0;
+        engine.set_params(&p);
+        engine.process_block(&mut [b1], &[&key[24_000..24_048]]);
+        p.depth_db = 0.0;
+        engine.set_params(&p);
+        engine.process_block(&mut [b2], &[&key[24_048..]]);
+        let max_step_db = bed[20_000..]
+            .windows(2)
+            .map(|w| (gain_to_db(w[1]) - gain_to_db(w[0])).abs())
+            .fold(0.0f32, f32::max);
+        assert!(max_step_db < 0.1, "{max_step_db} dB per sample");
+        assert!(gain_to_db(bed[n - 1]).abs() < 0.01);
+    }
 }

@@ -245,12 +245,15 @@ impl SpeechGate {
         voicing_eligible: bool,
         frame: Option<VoicingFrame>,
     ) -> bool {
-        if level_active && !self.level_was_active {
+        // The phrase's rise is timed from when the key came within reach of the threshold:
+        // soft, breathy starts spend tens of ms there before crossing it.
+        let rising = level_active || voicing_eligible;
+        if rising && !self.level_was_active {
             self.since_level_onset_ms = 0.0;
         } else {
             self.since_level_onset_ms += self.tick_ms;
         }
-        self.level_was_active = level_active;
+        self.level_was_active = rising;
         self.since_voiced_ms += self.tick_ms;
         if let Some(f) = frame {
             if (level_active || voicing_eligible) && f.score >= self.voiced_threshold {
