@@ -12,6 +12,10 @@ mod baseline;
 use baseline::PlainSidechainCompressor;
 
 const SR: f32 = 48_000.0;
+
+/// A processor of (bed channels, key channels) blocks.
+trait StereoProcessor: FnMut(&mut [&mut [f32]], &[&[f32]]) {}
+impl<F: FnMut(&mut [&mut [f32]], &[&[f32]])> StereoProcessor for F {}
 const BLOCK: usize = 64;
 const SECONDS: usize = 2;
 
@@ -49,35 +53,24 @@ fn bench(c: &mut Criterion) {
 
     let mut left = bed.clone();
     let mut right = bed.clone();
+    // Runs one stereo processor over the whole signal in 64-sample blocks.
+    let mut run = |process: &mut dyn StereoProcessor| {
+        for start in (0..n).step_by(BLOCK) {
+            let end = (start + BLOCK).min(n);
+            let k = &key[start..end];
+            process(&mut [&mut left[start..end], &mut right[start..end]], &[k, k]);
+        }
+        black_box(&left);
+    };
+
     let mut engine = Engine::new(SR, 2);
     engine.set_params(&EngineParams::default());
     group.bench_function("underscore_broadband", |b| {
-        b.iter(|| {
-            for start in (0..n).step_by(BLOCK) {
-                let end = (start + BLOCK).min(n);
-                let k = &key[start..end];
-                engine.process_block(
-                    &mut [&mut left[start..end], &mut right[start..end]],
-                    &[k, k],
-                );
-            }
-            black_box(&left);
-        })
+        b.iter(|| run(&mut |bed, key| engine.process_block(bed, key)))
     });
-
     let mut comp = PlainSidechainCompressor::new(SR);
     group.bench_function("baseline_plain_sidechain_compressor", |b| {
-        b.iter(|| {
-            for start in (0..n).step_by(BLOCK) {
-                let end = (start + BLOCK).min(n);
-                let k = &key[start..end];
-                comp.process_block(
-                    &mut [&mut left[start..end], &mut right[start..end]],
-                    &[k, k],
-                );
-            }
-            black_box(&left);
-        })
+        b.iter(|| run(&mut |bed, key| comp.process_block(bed, key)))
     });
     group.finish();
 }

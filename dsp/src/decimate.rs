@@ -5,6 +5,8 @@
 //! cheaply as possible: two multiply-adds per input sample. The triangle's response is sinc², whose
 //! sidelobes (-26 dB) keep aliased sibilance out of the pitch band well enough for detection.
 
+use crate::units::dot;
+
 /// Decimates by `factor`, emitting one output per `factor` inputs.
 #[derive(Debug, Clone)]
 pub struct Decimator {
@@ -84,8 +86,8 @@ impl Decimator {
             let groups = input[i..].chunks_exact(m);
             let rest = groups.remainder();
             for group in groups {
-                let rise = weighted_sum(group, &self.rise_weights);
-                let fall = weighted_sum(group, &self.fall_weights);
+                let rise = dot(group, &self.rise_weights);
+                let fall = dot(group, &self.fall_weights);
                 out[written] = (self.prev_rise + fall) * self.scale;
                 written += 1;
                 self.prev_rise = rise;
@@ -112,25 +114,6 @@ impl Decimator {
         self.fall = 0.0;
         self.prev_rise = 0.0;
     }
-}
-
-/// Σ x·w with four independent partial sums (vectorisable; a single running sum is not).
-#[inline]
-fn weighted_sum(x: &[f32], w: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 4];
-    let (cx, cw) = (x.chunks_exact(4), w.chunks_exact(4));
-    let tail: f32 = cx
-        .remainder()
-        .iter()
-        .zip(cw.remainder())
-        .map(|(a, b)| a * b)
-        .sum();
-    for (a, b) in cx.zip(cw) {
-        for k in 0..4 {
-            acc[k] += a[k] * b[k];
-        }
-    }
-    acc[0] + acc[1] + acc[2] + acc[3] + tail
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@
 //! trigger a duck. Sensitivity moves the voicing threshold.
 
 use crate::filter::Biquad;
-use crate::units::power_to_db;
+use crate::units::{dot, power_to_db};
 
 /// Analysis window, ms: at least two periods of an 80 Hz voice.
 pub const WINDOW_MS: f32 = 30.0;
@@ -179,26 +179,6 @@ impl VoicingAnalyser {
         self.buf.fill(0.0);
         self.len = self.window + self.max_lag + 1;
     }
-}
-
-/// Dot product with eight independent partial sums, so the compiler can vectorise it (a single
-/// running `f32` sum is a serial dependency chain).
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
 }
 
 /// Voicing stride inside a phrase (every 4th hop = every 20 ms).

@@ -18,22 +18,44 @@ pub fn sine(freq_hz: f64, amp: f64, sr: f64, n: usize) -> Vec<f32> {
         .collect()
 }
 
-/// Deterministic white noise, uniform in `[-amp, amp)`, from a xorshift generator seeded
-/// with `seed` (the same seed always gives the same samples).
-pub fn noise(amp: f64, n: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
-    if state == 0 {
-        state = 1;
+/// Tiny deterministic xorshift64 generator for test signals, block sizes and event times
+/// (the same seed always gives the same sequence; no extra dependency).
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator seeded with `seed` (any value, zero included).
+    pub fn new(seed: u64) -> Self {
+        let state = seed ^ 0x9E37_79B9_7F4A_7C15;
+        Self(if state == 0 { 1 } else { state })
     }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + (self.next_u64() % (hi - lo + 1) as u64) as usize
+    }
+
+    /// Uniform in `[0, 1)` (53 random bits).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Deterministic white noise, uniform in `[-amp, amp)`, seeded with `seed` (the same seed
+/// always gives the same samples).
+pub fn noise(amp: f64, n: usize, seed: u64) -> Vec<f32> {
+    let mut rng = Rng::new(seed);
     (0..n)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            // 53 random bits -> [0, 1)
-            let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
-            (amp * (2.0 * unit - 1.0)) as f32
-        })
+        .map(|_| (amp * (2.0 * rng.unit() - 1.0)) as f32)
         .collect()
 }
 

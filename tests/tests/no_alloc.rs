@@ -156,28 +156,6 @@ fn process_never_allocates() {
     );
 }
 
-/// Tiny deterministic xorshift64 generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + (self.next_u64() % (hi - lo + 1) as u64) as usize
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 /// A speech-like key: phrases of voiced syllables (a harmonic tone with a gliding pitch around
 /// 110-230 Hz and a syllable envelope), with pauses between phrases and short gaps between
 /// syllables.
@@ -229,7 +207,7 @@ fn workload() {
     }
     plugin.activate(SR, 1, MAX_BLOCK as u32).unwrap();
 
-    let mut rng = Rng(0x00A1_10C5_EED5);
+    let mut rng = Rng::new(0x00A1_10C5_EED5);
     let seconds = 30.0;
     let n = (seconds * SR) as usize;
     let key = speech_like_key(n, &mut rng);

@@ -25,29 +25,6 @@ const BED_AMP: f64 = 0.5;
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Tiny deterministic xorshift64 generator (no extra dependencies).
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + (self.next_u64() % (hi - lo + 1) as u64) as usize
-    }
-}
-
 /// The nine parameters, looked up by display name.
 struct Params {
     depth: ParamInfo,
