@@ -58,7 +58,10 @@ fn bench(c: &mut Criterion) {
         for start in (0..n).step_by(BLOCK) {
             let end = (start + BLOCK).min(n);
             let k = &key[start..end];
-            process(&mut [&mut left[start..end], &mut right[start..end]], &[k, k]);
+            process(
+                &mut [&mut left[start..end], &mut right[start..end]],
+                &[k, k],
+            );
         }
         black_box(&left);
     };
