@@ -1,4 +1,4 @@
-//! Speed of the broadband engine against a plain sidechain compressor, per stereo instance at
+//! Speed of the broadband and spectral engines against a plain sidechain compressor, per stereo instance at
 //! 48 kHz in 64-sample blocks. Throughput is in samples (frames) per second: divide by 48 000
 //! for "times realtime".
 //!
@@ -6,6 +6,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
+use underscore_dsp::params::Mode;
 use underscore_dsp::{Engine, EngineParams};
 
 mod baseline;
@@ -70,6 +71,14 @@ fn bench(c: &mut Criterion) {
     engine.set_params(&EngineParams::default());
     group.bench_function("underscore_broadband", |b| {
         b.iter(|| run(&mut |bed, key| engine.process_block(bed, key)))
+    });
+    let mut spectral = Engine::new(SR, 2);
+    spectral.set_params(&EngineParams {
+        mode: Mode::Spectral,
+        ..Default::default()
+    });
+    group.bench_function("underscore_spectral", |b| {
+        b.iter(|| run(&mut |bed, key| spectral.process_block(bed, key)))
     });
     let mut comp = PlainSidechainCompressor::new(SR);
     group.bench_function("baseline_plain_sidechain_compressor", |b| {

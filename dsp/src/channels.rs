@@ -101,6 +101,16 @@ impl FieldMap {
         }
     }
 
+    /// Per-channel shares (in Mid/Side mode `[0]` is the mid, `[1]` the side).
+    pub fn shares(&self) -> &[f32; MAX_CHANNELS] {
+        &self.shares
+    }
+
+    /// Whether the stereo bed is ducked as mid and side.
+    pub fn mid_side(&self) -> bool {
+        self.mid_side
+    }
+
     /// Gains for a duck of `duck_db` (<= 0).
     pub fn gains(&self, duck_db: f32, mix: f32, output_gain: f32, bypass: f32) -> GainSet {
         let mut gains = [1.0; MAX_CHANNELS];

@@ -12,8 +12,9 @@ use crate::ballistics::DuckEnvelope;
 use crate::channels::{FieldMap, GainSet, TickRamp};
 use crate::delay::LookaheadDelay;
 use crate::detector::{KeyAnalyser, KeyDownmix, analysis_decimation};
-use crate::params::{EngineParams, LOOKAHEAD_MS, sanitize_params};
+use crate::params::{EngineParams, LOOKAHEAD_MS, Mode, sanitize_params};
 use crate::ramp::Ramp;
+use crate::spectral::{BandAnalysis, FrameControl, SpectralDucker, SpectralSettings};
 use crate::speech::{IN_PHRASE_STRIDE, SpeechGate, VOICING_GATE_BELOW_THRESHOLD_DB};
 use crate::units::{db_to_gain, gain_to_db, ms_to_samples, power_to_db};
 
@@ -109,6 +110,7 @@ pub struct Engine {
     envelope: DuckEnvelope,
     delay: LookaheadDelay,
     field: FieldMap,
+    spectral: SpectralDucker,
     params: EngineParams,
     threshold_powers: ThresholdPowers,
     depth_db: Ramp,
@@ -146,6 +148,7 @@ impl Engine {
                 ms_to_samples(LOOKAHEAD_MS.max, sample_rate_hz),
                 sample_rate_hz,
             ),
+            spectral: SpectralDucker::new(sample_rate_hz, bed_channels),
             field,
             params,
             threshold_powers: ThresholdPowers::new(params.threshold_db),
@@ -176,9 +179,24 @@ impl Engine {
         ms_to_samples(LOOKAHEAD_MS.clamp(lookahead_ms), self.sample_rate_hz)
     }
 
-    /// Latency the chain adds now, in samples.
+    /// Latency the chain adds now, in samples: the lookahead, plus one FFT window in Spectral
+    /// mode.
     pub fn latency_samples(&self) -> usize {
-        self.delay.delay_samples()
+        self.latency_for(&self.params)
+    }
+
+    /// Latency the chain would add with `params`, in samples.
+    pub fn latency_for(&self, params: &EngineParams) -> usize {
+        let spectral = match params.mode {
+            Mode::Spectral => self.spectral.latency_samples(),
+            Mode::Broadband => 0,
+        };
+        self.lookahead_samples(params.lookahead_ms) + spectral
+    }
+
+    /// The latest per-band analysis of Spectral mode.
+    pub fn band_analysis(&self) -> &BandAnalysis {
+        self.spectral.analysis()
     }
 
     /// Applies new settings. Gains ramp to them, the lookahead crossfades; before the first
@@ -189,6 +207,18 @@ impl Engine {
             .set_times(p.attack_ms, p.hold_ms, p.release_ms);
         self.gate.set_sensitivity(p.sensitivity);
         self.field.set_shares(&p.field);
+        self.spectral
+            .set_field(self.field.shares(), self.field.mid_side());
+        self.spectral.set_settings(&SpectralSettings {
+            clarity_db: p.clarity_db,
+            focus_low_hz: p.focus_low_hz,
+            focus_high_hz: p.focus_high_hz,
+        });
+        if p.mode != self.params.mode {
+            // A mode change changes the latency (the host restarts the plugin): start the
+            // spectral stage from silence rather than from stale frames.
+            self.spectral.reset();
+        }
         let bypass = if p.bypass { 1.0 } else { 0.0 };
         let lookahead = self.lookahead_samples(p.lookahead_ms);
         if self.started {
@@ -232,6 +262,9 @@ impl Engine {
             let len = (n - pos).min(self.tick_samples - self.tick_pos);
             self.analyser.accumulate(key, pos, len);
             self.delay.process(bed, pos, len);
+            if self.params.mode == Mode::Spectral {
+                self.spectral.process(bed, key, pos, len);
+            }
             let ramp = TickRamp {
                 from: self.gains_from,
                 to: self.gains_to,
@@ -280,6 +313,13 @@ impl Engine {
         self.bypass.tick();
         self.gains_from = self.gains_to;
         self.gains_to = self.current_gains();
+        self.spectral.set_control(FrameControl {
+            amount: self.amount,
+            speech,
+            depth_db: self.depth_db.value(),
+            mix: self.mix.value(),
+            bypass: self.bypass.value(),
+        });
         self.meter = Meter {
             duck_gain: 1.0
                 + self.mix.value() * (db_to_gain(self.depth_db.value() * self.amount) - 1.0),
@@ -290,10 +330,15 @@ impl Engine {
         };
     }
 
-    /// Gains for the current envelope amount and ramp values.
+    /// Gains for the current envelope amount and ramp values. In Spectral mode the duck happens
+    /// per band in the spectral stage; the time-domain stage keeps Output and Bypass.
     fn current_gains(&self) -> GainSet {
+        let duck_db = match self.params.mode {
+            Mode::Broadband => self.depth_db.value() * self.amount,
+            Mode::Spectral => 0.0,
+        };
         self.field.gains(
-            self.depth_db.value() * self.amount,
+            duck_db,
             self.mix.value(),
             db_to_gain(self.output_gain_db.value()),
             self.bypass.value(),
@@ -311,6 +356,7 @@ impl Engine {
         self.gate.reset();
         self.envelope.reset();
         self.delay.reset();
+        self.spectral.reset();
         self.amount = 0.0;
         self.meter = Meter::default();
         self.tick_pos = 0;
@@ -571,6 +617,34 @@ mod tests {
         let want = [-6.0, -6.0, -10.0, 0.0, -3.0, -3.0];
         for (g, w) in got.iter().zip(want) {
             assert!((g - w).abs() < 0.05, "{got:?}");
+        }
+    }
+
+    #[test]
+    fn spectral_mode_adds_one_window_of_latency_and_ducks_speech_bands() {
+        let n = 96_000;
+        let p = EngineParams {
+            mode: crate::params::Mode::Spectral,
+            ..Default::default()
+        };
+        let mut engine = Engine::new(SR, 1);
+        engine.set_params(&p);
+        assert_eq!(engine.latency_samples(), 3_840 + 1_024);
+        // Impulse with a silent key: passes unchanged, one window later than broadband.
+        let mut bed = vec![0.0; n];
+        bed[100] = 1.0;
+        engine.process_block(&mut [&mut bed], &[&vec![0.0; n][..]]);
+        let peak = bed.iter().position(|&x| (x - 1.0).abs() < 1e-4);
+        assert_eq!(peak, Some(100 + 4_864));
+        // A 1 kHz bed under a vowel is ducked; a 60 Hz bed (outside Focus) is not.
+        for (freq, min_db, max_db) in [(1_000.0, -20.0, -2.0), (60.0, -0.5, 0.5)] {
+            let mut engine = Engine::new(SR, 1);
+            engine.set_params(&p);
+            let bed = sine(freq, 0.1, n);
+            let mut out = bed.clone();
+            engine.process_block(&mut [&mut out], &[&vowel(140.0, n)[..]]);
+            let g = rms_db(&out[60_000..90_000]) - rms_db(&bed[60_000 - 4_864..90_000 - 4_864]);
+            assert!(g > min_db && g < max_db, "{freq} Hz: {g} dB");
         }
     }
 

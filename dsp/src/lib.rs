@@ -9,6 +9,7 @@
 //! `new()` and never in `process_block()`.
 
 pub mod ballistics;
+pub mod bands;
 pub mod channels;
 pub mod decimate;
 pub mod delay;
@@ -17,6 +18,7 @@ pub mod engine;
 pub mod filter;
 pub mod params;
 pub mod ramp;
+pub mod spectral;
 pub mod speech;
 pub mod units;
 

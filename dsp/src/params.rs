@@ -115,6 +115,38 @@ pub const LFE_SHARE: Spec = Spec {
     default: 0.0,
 };
 
+/// Clarity, dB: target dialogue-over-bed ratio per band in Spectral mode, against the
+/// dialogue's long-term band level. Broadcast guidance asks for at least 10 LU of commentary over
+/// music (15 LU over ambience) broadband; per band the voice's weak consonants sit ~15 dB under
+/// its long-term level (the range the ANSI SII counts), so 15 dB is the default.
+pub const CLARITY_DB: Spec = Spec {
+    min: 0.0,
+    max: 30.0,
+    default: 15.0,
+};
+/// Focus low edge, Hz: below it the bed is never ducked in Spectral mode (bass does not mask the
+/// voice's intelligibility cues).
+pub const FOCUS_LOW_HZ: Spec = Spec {
+    min: 50.0,
+    max: 1_000.0,
+    default: 150.0,
+};
+/// Focus high edge, Hz: above it the bed is never ducked in Spectral mode (air and sparkle).
+pub const FOCUS_HIGH_HZ: Spec = Spec {
+    min: 1_000.0,
+    max: 20_000.0,
+    default: 8_000.0,
+};
+
+/// How the bed is ducked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The whole bed, by one gain: lowest latency (Lookahead only), lowest CPU.
+    Broadband,
+    /// Per auditory band, only where the bed masks the dialogue (adds one FFT window of latency).
+    Spectral,
+}
+
 /// Every user-facing setting of the chain, in the units shown to the user.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EngineParams {
@@ -140,6 +172,14 @@ pub struct EngineParams {
     pub sensitivity: f32,
     /// Where in the sound field the duck acts (stereo mode and per-group shares).
     pub field: FieldShares,
+    /// Broadband or Spectral.
+    pub mode: Mode,
+    /// Spectral mode: target dialogue-over-bed ratio per band, dB.
+    pub clarity_db: f32,
+    /// Spectral mode: lowest frequency ducking may touch, Hz.
+    pub focus_low_hz: f32,
+    /// Spectral mode: highest frequency ducking may touch, Hz.
+    pub focus_high_hz: f32,
 }
 
 impl Default for EngineParams {
@@ -163,6 +203,10 @@ impl Default for EngineParams {
                 lfe: LFE_SHARE.default,
                 surround: SURROUND_SHARE.default,
             },
+            mode: Mode::Broadband,
+            clarity_db: CLARITY_DB.default,
+            focus_low_hz: FOCUS_LOW_HZ.default,
+            focus_high_hz: FOCUS_HIGH_HZ.default,
         }
     }
 }
@@ -189,6 +233,10 @@ pub fn sanitize_params(p: &EngineParams) -> EngineParams {
             lfe: LFE_SHARE.clamp(p.field.lfe),
             surround: SURROUND_SHARE.clamp(p.field.surround),
         },
+        mode: p.mode,
+        clarity_db: CLARITY_DB.clamp(p.clarity_db),
+        focus_low_hz: FOCUS_LOW_HZ.clamp(p.focus_low_hz),
+        focus_high_hz: FOCUS_HIGH_HZ.clamp(p.focus_high_hz),
     }
 }
 

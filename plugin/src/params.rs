@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 use underscore_dsp::EngineParams;
-use underscore_dsp::params::{self as spec, FieldShares, Spec, StereoMode};
+use underscore_dsp::params::{self as spec, FieldShares, Mode, Spec, StereoMode};
 
 /// All automatable parameters of Underscore.
 #[derive(Params)]
@@ -43,6 +43,42 @@ pub struct UnderscoreParams {
     pub surround_pct: FloatParam,
     #[id = "lfe"]
     pub lfe_pct: FloatParam,
+    #[id = "mode"]
+    pub mode: EnumParam<ModeParam>,
+    #[id = "clarity"]
+    pub clarity_db: FloatParam,
+    #[id = "focus_low"]
+    pub focus_low_hz: FloatParam,
+    #[id = "focus_high"]
+    pub focus_high_hz: FloatParam,
+}
+
+/// Host-facing choice of [`Mode`].
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModeParam {
+    /// One gain for the whole bed (latency: Lookahead).
+    #[id = "broadband"]
+    #[name = "Broadband"]
+    Broadband,
+    /// Per band, only where the bed masks the dialogue (latency: Lookahead + one FFT window).
+    #[id = "spectral"]
+    #[name = "Spectral"]
+    Spectral,
+}
+
+/// A frequency parameter shown as "150 Hz" / "8.00 kHz" and typed as either.
+fn hz_param(name: &str, spec: Spec) -> FloatParam {
+    FloatParam::new(
+        name,
+        spec.default,
+        FloatRange::Skewed {
+            min: spec.min,
+            max: spec.max,
+            factor: FloatRange::skew_factor(-1.5),
+        },
+    )
+    .with_value_to_string(formatters::v2s_f32_hz_then_khz(2))
+    .with_string_to_value(formatters::s2v_f32_hz_then_khz())
 }
 
 /// Host-facing choice of [`StereoMode`].
@@ -133,6 +169,11 @@ impl Default for UnderscoreParams {
             centre_pct: float_param("Centre", spec::CENTRE_SHARE, Unit::Percent, None),
             surround_pct: float_param("Surround", spec::SURROUND_SHARE, Unit::Percent, None),
             lfe_pct: float_param("LFE", spec::LFE_SHARE, Unit::Percent, None),
+            // Changing the mode changes the latency (hosts restart the plugin): not automatable.
+            mode: EnumParam::new("Mode", ModeParam::Broadband).non_automatable(),
+            clarity_db: float_param("Clarity", spec::CLARITY_DB, Unit::Db, None),
+            focus_low_hz: hz_param("Focus Low", spec::FOCUS_LOW_HZ),
+            focus_high_hz: hz_param("Focus High", spec::FOCUS_HIGH_HZ),
         }
     }
 }
@@ -162,6 +203,13 @@ impl UnderscoreParams {
                 lfe: self.lfe_pct.value() / 100.0,
                 surround: self.surround_pct.value() / 100.0,
             },
+            mode: match self.mode.value() {
+                ModeParam::Broadband => Mode::Broadband,
+                ModeParam::Spectral => Mode::Spectral,
+            },
+            clarity_db: self.clarity_db.value(),
+            focus_low_hz: self.focus_low_hz.value(),
+            focus_high_hz: self.focus_high_hz.value(),
         }
     }
 }

@@ -1089,3 +1089,51 @@ fn library_can_be_unloaded_after_use_on_a_worker_thread() {
         "child did not run"
     );
 }
+
+#[test]
+fn spectral_mode_reports_lookahead_plus_one_window_and_passes_a_silent_key_bed() {
+    for (sr, window) in [(44_100.0, 1_024usize), (48_000.0, 1_024), (96_000.0, 2_048)] {
+        let (mut plugin, _, lat) = activated(sr, 512, &[("Mode", "Spectral")]);
+        let expected = latency_for(20.0, sr) as usize + window;
+        println!("Spectral mode at {sr} Hz: latency {lat} samples (Lookahead 20 ms + {window})");
+        assert_eq!(lat, expected, "latency at {sr}");
+        check_impulse(&mut plugin, lat, &[], &format!("spectral, {sr} Hz"));
+    }
+}
+
+#[test]
+fn spectral_mode_ducks_a_masked_band_and_spares_the_bass() {
+    let n = 96_000;
+    let (mut plugin, _, lat) = activated(SR, 512, &[("Mode", "Spectral"), ("Depth", "-20 dB")]);
+    // A bed of 60 Hz (below Focus) and 1 kHz (masking a steady voiced key at 1 kHz).
+    let bass = sine(60.0, 0.2, SR, n);
+    let mid = sine(1_000.0, 0.2, SR, n);
+    let bed: Vec<f32> = bass.iter().zip(&mid).map(|(a, b)| a + b).collect();
+    let key = stereo(&sine(KEY_HZ, 0.1, SR, n));
+    let out = plugin.render(&stereo(&bed), &key, 512usize, &[]).unwrap();
+    let component = |x: &[f32], f: f64| {
+        let (mut c, mut s) = (0.0f64, 0.0f64);
+        for (i, &v) in x.iter().enumerate() {
+            let ph = std::f64::consts::TAU * f * i as f64 / SR;
+            c += v as f64 * ph.cos();
+            s += v as f64 * ph.sin();
+        }
+        10.0 * (c * c + s * s).log10()
+    };
+    let range = 60_000..90_000;
+    let d = |f: f64| {
+        component(&out[0][range.start..range.end], f)
+            - component(&bed[range.start - lat..range.end - lat], f)
+    };
+    println!(
+        "spectral: 60 Hz {:+.2} dB, 1 kHz {:+.2} dB",
+        d(60.0),
+        d(1_000.0)
+    );
+    assert!(d(60.0).abs() < 0.5, "bass moved {} dB", d(60.0));
+    assert!(
+        d(1_000.0) < -6.0,
+        "masked band moved only {} dB",
+        d(1_000.0)
+    );
+}
