@@ -111,6 +111,7 @@ pub struct Engine {
     delay: LookaheadDelay,
     field: FieldMap,
     spectral: SpectralDucker,
+    analysis_enabled: bool,
     params: EngineParams,
     threshold_powers: ThresholdPowers,
     depth_db: Ramp,
@@ -149,6 +150,7 @@ impl Engine {
                 sample_rate_hz,
             ),
             spectral: SpectralDucker::new(sample_rate_hz, bed_channels),
+            analysis_enabled: false,
             field,
             params,
             threshold_powers: ThresholdPowers::new(params.threshold_db),
@@ -194,9 +196,22 @@ impl Engine {
         self.lookahead_samples(params.lookahead_ms) + spectral
     }
 
-    /// The latest per-band analysis of Spectral mode.
+    /// The latest per-band analysis (dialogue, bed, overlap, reduction), kept up to date only
+    /// while enabled.
     pub fn band_analysis(&self) -> &BandAnalysis {
         self.spectral.analysis()
+    }
+
+    /// Frames of band analysis published so far (a new snapshot when this changes).
+    pub fn band_analysis_frames(&self) -> u32 {
+        self.spectral.analysis_frames()
+    }
+
+    /// Turns the per-band analysis on (an editor is showing it) or off (no cost in Broadband
+    /// mode, no logarithms in Spectral mode).
+    pub fn set_analysis_enabled(&mut self, enabled: bool) {
+        self.analysis_enabled = enabled;
+        self.spectral.set_analysis_enabled(enabled);
     }
 
     /// Applies new settings. Gains ramp to them, the lookahead crossfades; before the first
@@ -262,8 +277,14 @@ impl Engine {
             let len = (n - pos).min(self.tick_samples - self.tick_pos);
             self.analyser.accumulate(key, pos, len);
             self.delay.process(bed, pos, len);
-            if self.params.mode == Mode::Spectral {
-                self.spectral.process(bed, key, pos, len);
+            match self.params.mode {
+                Mode::Spectral => self.spectral.process(bed, key, pos, len, true),
+                // The band analysis costs FFTs: in Broadband mode it runs only while an editor
+                // shows it.
+                Mode::Broadband if self.analysis_enabled => {
+                    self.spectral.process(bed, key, pos, len, false)
+                }
+                Mode::Broadband => {}
             }
             let ramp = TickRamp {
                 from: self.gains_from,

@@ -159,6 +159,10 @@ pub struct SpectralDucker {
     analysis: BandAnalysis,
     /// Whether `focus_weight` matches `settings` (they are recomputed only on a change).
     focus_ready: bool,
+    /// Whether the current frames modify the bed (Spectral mode) or only analyse it.
+    applying: bool,
+    analysis_enabled: bool,
+    frames: u32,
 }
 
 impl SpectralDucker {
@@ -230,6 +234,9 @@ impl SpectralDucker {
             },
             analysis,
             focus_ready: false,
+            applying: true,
+            analysis_enabled: false,
+            frames: 0,
         };
         s.set_settings(&s.settings.clone());
         s
@@ -286,19 +293,24 @@ impl SpectralDucker {
 
     /// Processes `bed[..][start..start+len]` in place (output is one window late) with the key
     /// `key[..][start..start+len]` (any channel count; empty = silence; 6 channels = centre).
+    /// With `apply` false the bed is only analysed (for the editor in Broadband mode) and left
+    /// untouched; no resynthesis runs.
     pub fn process<K: AsRef<[f32]>>(
         &mut self,
         bed: &mut [&mut [f32]],
         key: &[K],
         start: usize,
         len: usize,
+        apply: bool,
     ) {
+        self.applying = apply;
+        let mid_side = self.mid_side && apply && bed.len() >= 2;
         let mut done = 0;
         while done < len {
             let n = (len - done).min(self.hop - self.fill);
             let (a, b) = (start + done, start + done + n);
             self.push_key(key, a, b);
-            if self.mid_side && bed.len() >= 2 {
+            if mid_side {
                 to_mid_side(bed, a, b);
             }
             let at = self.size - self.hop + self.fill;
@@ -308,9 +320,11 @@ impl SpectralDucker {
                 for (dst, &x) in input[at..at + n].iter_mut().zip(io.iter()) {
                     *dst = sanitize(x, 1e6);
                 }
-                io.copy_from_slice(&ready[self.fill..self.fill + n]);
+                if apply {
+                    io.copy_from_slice(&ready[self.fill..self.fill + n]);
+                }
             }
-            if self.mid_side && bed.len() >= 2 {
+            if mid_side {
                 from_mid_side(bed, a, b);
             }
             self.fill += n;
@@ -386,6 +400,14 @@ impl SpectralDucker {
         }
         self.compute_reduction();
 
+        if !self.applying {
+            for input in &mut self.inputs {
+                input.copy_within(self.hop.., 0);
+            }
+            self.key_in.copy_within(self.hop.., 0);
+            self.publish();
+            return;
+        }
         // Apply per channel, resynthesise, overlap-add.
         let c = self.control;
         for ch in 0..self.channels {
@@ -475,18 +497,37 @@ impl SpectralDucker {
         }
     }
 
-    /// Copies the frame's figures into the analysis snapshot.
+    /// Copies the frame's figures into the analysis snapshot (only while someone looks: the
+    /// logarithms are for display). Analysing for Broadband mode, the reduction shown is the
+    /// broadband duck in every band.
     fn publish(&mut self) {
+        if !self.analysis_enabled {
+            return;
+        }
         let n = self.layout.len();
+        let c = self.control;
+        let applied = c.amount * (1.0 - c.bypass) * c.mix;
         let a = &mut self.analysis;
         for b in 0..n {
             a.dialogue_db[b] = power_to_db(self.key_band[b]);
             a.bed_db[b] = power_to_db(self.bed_band[b]);
-            a.reduction_db[b] = self.required_db[b]
-                * self.control.amount
-                * (1.0 - self.control.bypass)
-                * self.control.mix;
+            a.reduction_db[b] = if self.applying {
+                self.required_db[b] * applied
+            } else {
+                -c.depth_db * applied
+            };
         }
+        self.frames = self.frames.wrapping_add(1);
+    }
+
+    /// Turns the analysis snapshot on or off.
+    pub fn set_analysis_enabled(&mut self, enabled: bool) {
+        self.analysis_enabled = enabled;
+    }
+
+    /// Frames published so far (a new snapshot when this changes).
+    pub fn analysis_frames(&self) -> u32 {
+        self.frames
     }
 
     /// Silences all buffers and forgets the spectra.
@@ -564,7 +605,7 @@ mod tests {
         let mut out = bed.to_vec();
         for (o, k) in out.chunks_mut(300).zip(key.chunks(300)) {
             let len = o.len();
-            d.process(&mut [o], &[k], 0, len);
+            d.process(&mut [o], &[k], 0, len, true);
         }
         out
     }
@@ -596,6 +637,33 @@ mod tests {
             .map(|i| (out[i] - bed[i - lat]).abs())
             .fold(0.0, f32::max);
         assert!(err < 1e-5, "{err}");
+    }
+
+    #[test]
+    fn analysis_only_leaves_the_bed_alone_and_shows_the_broadband_duck() {
+        let mut d = SpectralDucker::new(SR, 1);
+        d.set_control(control(1.0));
+        d.set_analysis_enabled(true);
+        let n = 48_000;
+        let bed = tone(1_000.0, 0.2, n);
+        let mut out = bed.clone();
+        d.process(&mut [&mut out], &[&vowel(n)[..]], 0, n, false);
+        assert_eq!(out, bed);
+        let a = d.analysis();
+        assert!(d.analysis_frames() > 80);
+        assert!(
+            a.reduction_db[..a.bands]
+                .iter()
+                .all(|&r| (r - 20.0).abs() < 1e-4)
+        );
+        assert!(a.bed_db[..a.bands].iter().cloned().fold(f32::MIN, f32::max) > -30.0);
+        assert!(
+            a.dialogue_db[..a.bands]
+                .iter()
+                .cloned()
+                .fold(f32::MIN, f32::max)
+                > -60.0
+        );
     }
 
     #[test]
@@ -663,6 +731,7 @@ mod tests {
             let bed = comb(100.0, 0.01, n, 2);
             let mut d = SpectralDucker::new(SR, 1);
             d.set_control(control(1.0));
+            d.set_analysis_enabled(true);
             let out = run(&mut d, &bed, &key);
             let lat = d.latency_samples();
             let a = d.analysis();
@@ -700,6 +769,7 @@ mod tests {
     fn steady_bed_and_key_give_stationary_band_gains() {
         let mut d = SpectralDucker::new(SR, 2);
         d.set_control(control(1.0));
+        d.set_analysis_enabled(true);
         let n = 48_000 * 3;
         let bed: Vec<f32> = (0..n)
             .map(|i| ((i as u32).wrapping_mul(2_654_435_761) >> 16) as f32 / 32_768.0 - 1.0)
@@ -716,6 +786,7 @@ mod tests {
                 &[&key[start..end]],
                 0,
                 end - start,
+                true,
             );
             if start > 48_000 {
                 let now = d.analysis().reduction_db;

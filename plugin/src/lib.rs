@@ -10,7 +10,9 @@ use std::sync::Arc;
 use nice_plug::prelude::*;
 use underscore_dsp::{Engine, EngineParams};
 
+pub mod analysis;
 mod params;
+pub use analysis::SharedAnalysis;
 pub use params::UnderscoreParams;
 
 /// Name of the sidechain port, shown by hosts when routing.
@@ -21,6 +23,10 @@ pub struct Underscore {
     params: Arc<UnderscoreParams>,
     /// Built in `activate()` for the negotiated sample rate and channel count.
     engine: Option<Engine>,
+    /// Per-band analysis for the editor (computed only while it is open).
+    analysis: Arc<SharedAnalysis>,
+    /// Analysis frames already published.
+    published_frames: u32,
 }
 
 impl Default for Underscore {
@@ -28,6 +34,8 @@ impl Default for Underscore {
         Self {
             params: Arc::new(UnderscoreParams::default()),
             engine: None,
+            analysis: Arc::new(SharedAnalysis::default()),
+            published_frames: 0,
         }
     }
 }
@@ -117,9 +125,18 @@ impl Plugin for Underscore {
         if engine.latency_samples() != latency_before {
             context.set_latency_samples(engine.latency_samples() as u32);
         }
+        let show = self
+            .analysis
+            .editor_open
+            .load(std::sync::atomic::Ordering::Relaxed);
+        engine.set_analysis_enabled(show);
         match aux.inputs.first() {
             Some(key) => engine.process_block(buffer.as_slice(), key.as_slice_immutable()),
             None => engine.process_block::<&[f32]>(buffer.as_slice(), &[]),
+        }
+        if show && engine.band_analysis_frames() != self.published_frames {
+            self.published_frames = engine.band_analysis_frames();
+            self.analysis.publish(engine.band_analysis());
         }
         ProcessStatus::Normal
     }
