@@ -390,14 +390,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const SR: f32 = 48_000.0;
-
-    fn sine(freq_hz: f32, amp: f32, n: usize) -> Vec<f32> {
-        (0..n)
-            .map(|i| amp * (2.0 * std::f32::consts::PI * freq_hz * i as f32 / SR).sin())
-            .collect()
-    }
+    use crate::test_signals::{SR, sine, vowel};
 
     fn rms_db(x: &[f32]) -> f32 {
         let p = x.iter().map(|v| (v * v) as f64).sum::<f64>() / x.len() as f64;
@@ -522,19 +515,6 @@ mod tests {
         let mut bed2 = vec![0.5; 4_800];
         engine.process_block(&mut [&mut bed2], &[&[1.0f32; 10][..]]);
         assert_eq!(bed2[4_000], 0.5);
-    }
-
-    /// A vowel-like key: a glottal pulse train at `f0_hz` through a one-pole resonance,
-    /// -20 dBFS-ish RMS.
-    fn vowel(f0_hz: f32, n: usize) -> Vec<f32> {
-        let period = (SR / f0_hz) as usize;
-        let mut y = 0.0f32;
-        (0..n)
-            .map(|i| {
-                y = 0.9 * y + if i % period == 0 { 0.5 } else { 0.0 };
-                0.3 * y
-            })
-            .collect()
     }
 
     /// Band-limited noise (breath, rustle): white noise through a one-pole low-pass.

@@ -22,5 +22,8 @@ pub mod spectral;
 pub mod speech;
 pub mod units;
 
+#[cfg(test)]
+mod test_signals;
+
 pub use engine::{Engine, Meter};
 pub use params::EngineParams;

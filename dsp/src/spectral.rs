@@ -569,26 +569,8 @@ fn from_mid_side(bed: &mut [&mut [f32]], a: usize, b: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_signals::{SR, sine as tone, vowel};
     use crate::units::gain_to_db;
-
-    const SR: f32 = 48_000.0;
-
-    fn tone(freq_hz: f32, amp: f32, n: usize) -> Vec<f32> {
-        (0..n)
-            .map(|i| amp * (2.0 * std::f32::consts::PI * freq_hz * i as f32 / SR).sin())
-            .collect()
-    }
-
-    fn vowel(n: usize) -> Vec<f32> {
-        let period = (SR / 140.0) as usize;
-        let mut y = 0.0f32;
-        (0..n)
-            .map(|i| {
-                y = 0.9 * y + if i % period == 0 { 0.5 } else { 0.0 };
-                0.3 * y
-            })
-            .collect()
-    }
 
     fn control(amount: f32) -> FrameControl {
         FrameControl {
@@ -647,7 +629,7 @@ mod tests {
         let n = 48_000;
         let bed = tone(1_000.0, 0.2, n);
         let mut out = bed.clone();
-        d.process(&mut [&mut out], &[&vowel(n)[..]], 0, n, false);
+        d.process(&mut [&mut out], &[&vowel(140.0, n)[..]], 0, n, false);
         assert_eq!(out, bed);
         let a = d.analysis();
         assert!(d.analysis_frames() > 80);
@@ -685,7 +667,7 @@ mod tests {
             .zip(tone(12_000.0, 0.05, n))
             .map(|((a, b), c)| a + b + c)
             .collect();
-        let out = run(&mut d, &bed, &vowel(n));
+        let out = run(&mut d, &bed, &vowel(140.0, n));
         let lat = d.latency_samples();
         let r = 60_000..90_000;
         let change = |f: f32| {
@@ -775,7 +757,7 @@ mod tests {
             .map(|i| ((i as u32).wrapping_mul(2_654_435_761) >> 16) as f32 / 32_768.0 - 1.0)
             .map(|x| 0.2 * x)
             .collect();
-        let key = vowel(n);
+        let key = vowel(140.0, n);
         let (mut l, mut r) = (bed.clone(), bed.clone());
         let mut worst = 0.0f32;
         let mut prev: Option<[f32; MAX_BANDS]> = None;
