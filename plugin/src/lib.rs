@@ -44,15 +44,16 @@ const MONO_KEY: &[NonZeroU32] = &[new_nonzero_u32(1)];
 const STEREO_KEY: &[NonZeroU32] = &[new_nonzero_u32(2)];
 const SURROUND_KEY: &[NonZeroU32] = &[new_nonzero_u32(6)];
 
-/// A layout with a `bed`-channel main bus and one "Dialogue" aux input of `key` channels.
-const fn ports(bed: u32, key: &'static [NonZeroU32]) -> AudioIOLayout {
+/// A layout with a `bed`-channel main bus and one "Dialogue" aux input of `key` channels, named
+/// so hosts' layout menus can tell them apart.
+const fn ports(name: &'static str, bed: u32, key: &'static [NonZeroU32]) -> AudioIOLayout {
     AudioIOLayout {
         main_input_channels: NonZeroU32::new(bed),
         main_output_channels: NonZeroU32::new(bed),
         aux_input_ports: key,
         aux_output_ports: &[],
         names: PortNames {
-            layout: None,
+            layout: Some(name),
             main_input: Some("Bed"),
             main_output: Some("Bed"),
             aux_inputs: &[KEY_PORT_NAME],
@@ -71,13 +72,13 @@ impl Plugin for Underscore {
     /// Stereo bed with stereo dialogue is the first (default) layout. 5.1 beds are L R C LFE
     /// Ls Rs; a 5.1 key is read from its centre channel.
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
-        ports(2, STEREO_KEY),
-        ports(2, MONO_KEY),
-        ports(1, MONO_KEY),
-        ports(1, STEREO_KEY),
-        ports(6, MONO_KEY),
-        ports(6, STEREO_KEY),
-        ports(6, SURROUND_KEY),
+        ports("Stereo bed, stereo dialogue", 2, STEREO_KEY),
+        ports("Stereo bed, mono dialogue", 2, MONO_KEY),
+        ports("Mono bed, mono dialogue", 1, MONO_KEY),
+        ports("Mono bed, stereo dialogue", 1, STEREO_KEY),
+        ports("5.1 bed, mono dialogue", 6, MONO_KEY),
+        ports("5.1 bed, stereo dialogue", 6, STEREO_KEY),
+        ports("5.1 bed, 5.1 dialogue", 6, SURROUND_KEY),
     ];
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;

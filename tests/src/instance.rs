@@ -4,6 +4,7 @@
 use crate::error::HostError;
 use crate::host::{CallbackCounts, HarnessHost, HostMainThread, HostShared, LogEntry};
 use clack_extensions::audio_ports::{AudioPortFlags, AudioPortInfoBuffer, PluginAudioPorts};
+use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
 use clack_extensions::latency::PluginLatency;
 use clack_extensions::params::{ParamInfoBuffer, PluginParams};
 use clack_extensions::state::PluginState;
@@ -47,6 +48,29 @@ pub struct PortInfo {
     pub is_main: bool,
     /// The port type (`"mono"`, `"stereo"`, ...), if the plugin gave one.
     pub port_type: Option<String>,
+}
+
+/// One audio-ports configuration (layout) the plugin offers through the `audio-ports-config`
+/// extension (`clap_audio_ports_config`). Select it with
+/// [`ClapInstance::select_audio_port_config`] while the plugin is inactive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortConfig {
+    /// The configuration's id, to pass to [`ClapInstance::select_audio_port_config`].
+    pub id: u32,
+    /// Display name (e.g. `"Stereo"`, or whatever the plugin generates).
+    pub name: String,
+    /// Number of input ports (main + auxiliary) in this configuration.
+    pub input_port_count: u32,
+    /// Number of output ports (main + auxiliary) in this configuration.
+    pub output_port_count: u32,
+    /// Channels of the main input port; 0 if the configuration has no main input.
+    pub input_channels: u32,
+    /// Channels of the main output port; 0 if the configuration has no main output.
+    pub output_channels: u32,
+    /// Port type of the main input (`"mono"`, `"stereo"`, ...), if the plugin gave one.
+    pub input_port_type: Option<String>,
+    /// Port type of the main output, if the plugin gave one.
+    pub output_port_type: Option<String>,
 }
 
 /// One parameter as declared by the plugin's params extension.
@@ -132,6 +156,7 @@ impl<F: FnMut() -> usize> BlockSizes for F {
 struct PluginExtensions {
     params: Option<PluginParams>,
     audio_ports: Option<PluginAudioPorts>,
+    audio_ports_config: Option<PluginAudioPortsConfig>,
     state: Option<PluginState>,
     latency: Option<PluginLatency>,
 }
@@ -172,6 +197,8 @@ pub struct ClapInstance {
     descriptor: Descriptor,
     path: PathBuf,
     last_config: Option<PluginAudioConfiguration>,
+    /// The audio-ports configuration last selected through the harness, if any.
+    selected_port_config: Option<u32>,
     steady_time: u64,
     last_status: Option<ProcessStatus>,
 }
@@ -306,6 +333,7 @@ impl ClapInstance {
         let ext = PluginExtensions {
             params: handle.get_extension(),
             audio_ports: handle.get_extension(),
+            audio_ports_config: handle.get_extension(),
             state: handle.get_extension(),
             latency: handle.get_extension(),
         };
@@ -317,6 +345,7 @@ impl ClapInstance {
             descriptor,
             path: path.to_path_buf(),
             last_config: None,
+            selected_port_config: None,
             steady_time: 0,
             last_status: None,
         };
@@ -359,6 +388,95 @@ impl ClapInstance {
                 })
             })
             .collect()
+    }
+
+    /// Whether the plugin implements the `audio-ports-config` extension.
+    pub fn has_audio_ports_config_extension(&self) -> bool {
+        self.ext.audio_ports_config.is_some()
+    }
+
+    /// The audio-ports configurations (layouts) the plugin offers through the
+    /// `audio-ports-config` extension, in the plugin's order. Empty if the plugin does not
+    /// implement the extension.
+    ///
+    /// Only the main ports' channel counts are part of a configuration; the auxiliary ports'
+    /// channel counts are visible through [`audio_ports`](Self::audio_ports) once the
+    /// configuration is selected.
+    pub fn audio_port_configs(&mut self) -> Vec<PortConfig> {
+        let Some(configs) = self.ext.audio_ports_config else {
+            return Vec::new();
+        };
+        let handle = self.instance.plugin_handle();
+        let mut buf = AudioPortsConfigBuffer::new();
+        (0..configs.count(&handle))
+            .filter_map(|i| {
+                configs.get(&handle, i, &mut buf).map(|c| {
+                    let port_type =
+                        |p: Option<clack_extensions::audio_ports_config::MainPortInfo<'_>>| {
+                            p.and_then(|p| p.port_type)
+                                .map(|t| t.0.to_string_lossy().into_owned())
+                        };
+                    PortConfig {
+                        id: c.id.get(),
+                        name: bytes_to_string(c.name),
+                        input_port_count: c.input_port_count,
+                        output_port_count: c.output_port_count,
+                        input_channels: c.main_input.map_or(0, |p| p.channel_count),
+                        output_channels: c.main_output.map_or(0, |p| p.channel_count),
+                        input_port_type: port_type(c.main_input),
+                        output_port_type: port_type(c.main_output),
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// Selects the audio-ports configuration `id` (`clap_plugin_audio_ports_config.select`).
+    ///
+    /// Only allowed while the plugin is inactive ([`HostError::AlreadyActive`] otherwise, and
+    /// the plugin is not called). [`HostError::MissingExtension`] if the plugin does not
+    /// implement `audio-ports-config`; [`HostError::InvalidInput`] if `id` is not one of
+    /// [`audio_port_configs`](Self::audio_port_configs) or the plugin refuses it.
+    ///
+    /// Afterwards [`audio_ports`](Self::audio_ports) shows the new ports, and the next
+    /// [`activate`](Self::activate) allocates a buffer with the new channel count for every
+    /// port, so `main_in`/`aux_in` given to [`process`](Self::process) must then have the new
+    /// channel counts.
+    pub fn select_audio_port_config(&mut self, id: u32) -> Result<(), HostError> {
+        if self.active.is_some() {
+            return Err(HostError::AlreadyActive);
+        }
+        let configs = self
+            .ext
+            .audio_ports_config
+            .ok_or(HostError::MissingExtension("audio-ports-config"))?;
+        let offered: Vec<u32> = self.audio_port_configs().iter().map(|c| c.id).collect();
+        if !offered.contains(&id) {
+            return Err(HostError::InvalidInput(format!(
+                "audio-ports configuration {id} is not offered (the plugin offers {offered:?})"
+            )));
+        }
+        let cid = ClapId::from_raw(id)
+            .ok_or_else(|| HostError::InvalidInput(format!("{id} is not a valid CLAP id")))?;
+        let result = configs
+            .select(&self.instance.plugin_handle(), cid)
+            .map_err(|_| {
+                HostError::InvalidInput(format!(
+                    "the plugin refused audio-ports configuration {id}"
+                ))
+            });
+        if result.is_ok() {
+            self.selected_port_config = Some(id);
+        }
+        self.pump_main_thread();
+        result
+    }
+
+    /// The audio-ports configuration last selected successfully through
+    /// [`select_audio_port_config`](Self::select_audio_port_config) on this instance (`None`:
+    /// never selected, i.e. the plugin's default layout).
+    pub fn selected_audio_port_config(&self) -> Option<u32> {
+        self.selected_port_config
     }
 
     /// All parameters the plugin declares, in the plugin's order.

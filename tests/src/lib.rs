@@ -59,7 +59,7 @@ pub mod signal;
 pub use error::HostError;
 pub use host::{CallbackCounts, LogEntry};
 pub use instance::{
-    BlockSizes, ClapInstance, Descriptor, ParamEvent, ParamInfo, PortInfo, list_plugins,
+    BlockSizes, ClapInstance, Descriptor, ParamEvent, ParamInfo, PortConfig, PortInfo, list_plugins,
 };
 pub use signal::*;
 
@@ -86,4 +86,18 @@ pub fn bundle_path() -> PathBuf {
             .join("bundled")
             .join(BUNDLE_FILE_NAME),
     }
+}
+
+/// Keeps the Underscore library under test loaded for the rest of the test process. Before the
+/// plugin linked with `-z nodelete`, unloading it after a worker thread had used it crashed at
+/// that thread's exit (rust-lang/rust#91979); pinning keeps test binaries immune to any plugin
+/// with that problem. Idempotent.
+pub fn pin_library() {
+    static PIN: std::sync::Once = std::sync::Once::new();
+    PIN.call_once(|| {
+        // SAFETY: loading the plugin under test runs its initialisers, as every test does.
+        if let Ok(entry) = unsafe { clack_host::prelude::PluginEntry::load(bundle_path()) } {
+            std::mem::forget(entry);
+        }
+    });
 }

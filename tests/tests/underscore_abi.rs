@@ -73,24 +73,6 @@ impl Params {
     }
 }
 
-/// Keeps the plugin library loaded for the rest of the test process.
-///
-/// Every `ClapInstance` loads the library and unloads it (`dlclose`) when dropped. The plugin's
-/// Rust std registers a thread-exit destructor (a pthread key) inside the library on each
-/// thread that calls into it, so a test thread that exits after the last instance was dropped
-/// jumps into unmapped code (SIGSEGV). That is the plugin bug
-/// `library_can_be_unloaded_after_use_on_a_worker_thread` checks in isolation; the other tests
-/// must not crash the whole test binary because of it.
-fn pin_library() {
-    static PIN: std::sync::Once = std::sync::Once::new();
-    PIN.call_once(|| {
-        // SAFETY: loading the plugin under test runs its initialisers, as every test does.
-        if let Ok(entry) = unsafe { clack_host::prelude::PluginEntry::load(bundle_path()) } {
-            std::mem::forget(entry);
-        }
-    });
-}
-
 fn load() -> ClapInstance {
     pin_library();
     ClapInstance::new(bundle_path(), None).unwrap_or_else(|e| {
