@@ -11,8 +11,12 @@ use nice_plug::prelude::*;
 use underscore_dsp::{Engine, EngineParams};
 
 pub mod analysis;
+pub mod editor;
+pub mod meters;
 mod params;
 pub use analysis::SharedAnalysis;
+pub use editor::UnderscoreEditor;
+pub use meters::SharedMeters;
 pub use params::UnderscoreParams;
 
 /// Name of the sidechain port, shown by hosts when routing.
@@ -27,6 +31,10 @@ pub struct Underscore {
     analysis: Arc<SharedAnalysis>,
     /// Analysis frames already published.
     published_frames: u32,
+    /// Levels for the editor's meters, published after every block while the editor is open.
+    meters: Arc<SharedMeters>,
+    /// Editor size and open/closed state (shared with the editor window).
+    editor_state: Arc<nice_plug_egui::EguiEditorState>,
 }
 
 impl Default for Underscore {
@@ -36,6 +44,8 @@ impl Default for Underscore {
             engine: None,
             analysis: Arc::new(SharedAnalysis::default()),
             published_frames: 0,
+            meters: Arc::new(SharedMeters::default()),
+            editor_state: editor::default_state(),
         }
     }
 }
@@ -83,12 +93,21 @@ impl Plugin for Underscore {
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
-    type Editor = ();
+    type Editor = nice_plug_egui::EguiEditor<UnderscoreEditor>;
     type SysExMessage = ();
     type BackgroundTask = ();
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(
+            self.params.clone(),
+            self.analysis.clone(),
+            self.meters.clone(),
+            self.editor_state.clone(),
+        )
     }
 
     fn activate(
@@ -126,11 +145,19 @@ impl Plugin for Underscore {
         if engine.latency_samples() != latency_before {
             context.set_latency_samples(engine.latency_samples() as u32);
         }
+        // The editor raises the flag while it draws; no close callback reaches it, so the
+        // window's own open state gates the flag (a closed editor costs nothing here).
         let show = self
             .analysis
             .editor_open
-            .load(std::sync::atomic::Ordering::Relaxed);
+            .load(std::sync::atomic::Ordering::Relaxed)
+            && self.editor_state.is_open();
         engine.set_analysis_enabled(show);
+        let input_peak_db = if show {
+            meters::peak_db(buffer.as_slice())
+        } else {
+            0.0
+        };
         match aux.inputs.first() {
             Some(key) => engine.process_block(buffer.as_slice(), key.as_slice_immutable()),
             None => engine.process_block::<&[f32]>(buffer.as_slice(), &[]),
@@ -138,6 +165,16 @@ impl Plugin for Underscore {
         if show && engine.band_analysis_frames() != self.published_frames {
             self.published_frames = engine.band_analysis_frames();
             self.analysis.publish(engine.band_analysis());
+        }
+        if show {
+            let meter = engine.meter();
+            self.meters.publish(&meters::BlockMeter {
+                duck_db: meter.duck_gain_db(),
+                key_db: meter.key_level_db(),
+                speech: meter.speech_active,
+                input_peak_db,
+                output_peak_db: meters::peak_db(buffer.as_slice()),
+            });
         }
         ProcessStatus::Normal
     }
