@@ -9,6 +9,7 @@ bash scripts/deps.sh
 echo "== cargo fmt --check";   cargo fmt --all -- --check
 echo "== cargo clippy";        cargo clippy --workspace --all-targets -- -D warnings
 echo "== bundle";              cargo xtask bundle underscore --release
+echo "== editor picture";      bash scripts/editor-shot.sh target/editor-test.png
 # Debug build with nice-plug's allocation assertion in process() (aborts on any allocation);
 # its own target dir so it never invalidates the ordinary build.
 echo "== alloc-check build"

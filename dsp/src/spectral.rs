@@ -512,7 +512,10 @@ impl SpectralDucker {
             a.dialogue_db[b] = power_to_db(self.key_band[b]);
             a.bed_db[b] = power_to_db(self.bed_band[b]);
             a.reduction_db[b] = if self.applying {
-                self.required_db[b] * applied
+                // As applied: the Focus fade at the band centre included.
+                let centre_bin = (a.centre_hz[b] / self.bin_hz).round() as usize;
+                let focus = self.focus_weight[centre_bin.min(self.focus_weight.len() - 1)];
+                self.required_db[b] * applied * focus
             } else {
                 -c.depth_db * applied
             };

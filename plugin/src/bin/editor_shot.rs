@@ -1,0 +1,431 @@
+//! Opens the Underscore editor standalone, fed live by the engine, for the README picture.
+//!
+//! A feeder thread renders a scene (dialogue on the key, a bed ducked by it) through
+//! [`underscore_dsp::Engine`] in 512-sample blocks paced to real time, publishing the band
+//! analysis and the meters exactly as the plugin's `process()` does, while the main thread runs
+//! the editor window. After `--seconds` it prints `ready` on stdout (the moment to take the
+//! picture) and keeps playing until killed or until `--linger` more seconds have passed.
+//!
+//! ```text
+//! editor_shot [--scene DIR | --dialogue FILE --bed FILE] [--mode broadband|spectral]
+//!             [--start S] [--seconds S] [--linger S]
+//! ```
+//!
+//! `--start` skips into the material (to catch a phrase in progress at `ready`).
+//!
+//! Without stems (the default scene is `../shared/material/s1_drama_orchestral`, which may be
+//! absent) it falls back to generated signals: a vowel-like pulse train with pauses on the key
+//! and a noise-and-sines bed.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use nice_plug::context::gui::{GuiContext, GuiContextInner};
+use nice_plug::editor::EditorHandle as _;
+use nice_plug::prelude::*;
+use nice_plug_egui::EguiEditorState;
+use underscore::meters::{self, BlockMeter};
+use underscore::{SharedAnalysis, SharedMeters, UnderscoreParams};
+use underscore_dsp::Engine;
+use underscore_dsp::params::Mode;
+
+const BLOCK: usize = 512;
+const DEFAULT_SCENE: &str = "../shared/material/s1_drama_orchestral";
+
+/// Planar audio: channels x frames, full scale 1.0.
+struct Audio {
+    sample_rate: u32,
+    channels: Vec<Vec<f32>>,
+}
+
+impl Audio {
+    fn frames(&self) -> usize {
+        self.channels.first().map_or(0, Vec::len)
+    }
+}
+
+/// Reads a FLAC or WAV file (any integer bit depth, or float WAV) into planar floats.
+fn read_audio(path: &Path) -> Result<Audio, String> {
+    let what = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let flac = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("flac"));
+    let (sample_rate, n_ch, interleaved): (u32, usize, Vec<f32>) = if flac {
+        let mut r = claxon::FlacReader::open(path).map_err(|e| what(&e))?;
+        let info = r.streaminfo();
+        let scale = 1.0 / (1u64 << (info.bits_per_sample - 1)) as f32;
+        let s: Result<Vec<f32>, _> = r.samples().map(|s| s.map(|v| v as f32 * scale)).collect();
+        (
+            info.sample_rate,
+            info.channels as usize,
+            s.map_err(|e| what(&e))?,
+        )
+    } else {
+        let mut r = hound::WavReader::open(path).map_err(|e| what(&e))?;
+        let spec = r.spec();
+        let s: Result<Vec<f32>, _> = match spec.sample_format {
+            hound::SampleFormat::Float => r.samples::<f32>().collect(),
+            hound::SampleFormat::Int => {
+                let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
+                r.samples::<i32>()
+                    .map(|s| s.map(|v| v as f32 * scale))
+                    .collect()
+            }
+        };
+        (
+            spec.sample_rate,
+            spec.channels as usize,
+            s.map_err(|e| what(&e))?,
+        )
+    };
+    if n_ch == 0 {
+        return Err(format!("{}: no channels", path.display()));
+    }
+    let mut channels = vec![Vec::with_capacity(interleaved.len() / n_ch); n_ch];
+    for frame in interleaved.chunks_exact(n_ch) {
+        for (ch, &v) in channels.iter_mut().zip(frame) {
+            ch.push(v);
+        }
+    }
+    Ok(Audio {
+        sample_rate,
+        channels,
+    })
+}
+
+/// Generated stand-ins, 12 s at 48 kHz: a key of vowel-like phrases (a 130 Hz pulse train
+/// through three formant-ish harmonic weightings, syllables at ~4 Hz, 1.8 s phrases with 1.2 s
+/// pauses) and a stereo bed of pink-ish noise and low sines.
+fn generated() -> (Audio, Audio) {
+    let sr = 48_000u32;
+    let n = sr as usize * 12;
+    let mut key = vec![0.0f32; n];
+    let (mut left, mut right) = (vec![0.0f32; n], vec![0.0f32; n]);
+    let mut seed = 0x2545_f491u32;
+    let mut noise = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed as f32 / u32::MAX as f32 * 2.0 - 1.0
+    };
+    let (mut pink_l, mut pink_r) = (0.0f32, 0.0f32);
+    let tau = std::f32::consts::TAU;
+    for i in 0..n {
+        let t = i as f32 / sr as f32;
+        // Speech: phrases, syllables, harmonics weighted by formants near 700, 1200, 2600 Hz.
+        let in_phrase = t % 3.0 < 1.8;
+        let syllable = 0.25 + 0.75 * (0.5 - 0.5 * (tau * 4.2 * t).cos()).powf(1.5);
+        let f0 = 130.0 + 12.0 * (tau * 0.7 * t).sin();
+        let mut v = 0.0;
+        if in_phrase {
+            for h in 1..40 {
+                let f = f0 * h as f32;
+                let formant = |c: f32, w: f32| (-((f - c) / w).powi(2)).exp();
+                let weight = formant(700.0, 250.0)
+                    + 0.6 * formant(1200.0, 300.0)
+                    + 0.3 * formant(2600.0, 500.0)
+                    + 0.05;
+                v += weight * (tau * f0 * h as f32 * t).sin() / h as f32;
+            }
+        }
+        key[i] = 0.25 * syllable * v;
+        // Bed: leaky-integrated noise (tilted down) plus a low chord.
+        pink_l = 0.97 * pink_l + 0.03 * noise();
+        pink_r = 0.97 * pink_r + 0.03 * noise();
+        let chord = (tau * 110.0 * t).sin()
+            + 0.7 * (tau * 164.8 * t).sin()
+            + 0.5 * (tau * 220.0 * t).sin()
+            + 0.3 * (tau * 659.3 * t).sin();
+        left[i] = 0.04 * chord + 0.4 * pink_l + 0.01 * noise();
+        right[i] = 0.04 * chord + 0.4 * pink_r + 0.01 * noise();
+    }
+    (
+        Audio {
+            sample_rate: sr,
+            channels: vec![key],
+        },
+        Audio {
+            sample_rate: sr,
+            channels: vec![left, right],
+        },
+    )
+}
+
+struct Args {
+    dialogue: Option<PathBuf>,
+    bed: Option<PathBuf>,
+    scene: Option<PathBuf>,
+    /// The Mode parameter's display name: "Broadband" or "Spectral".
+    mode: &'static str,
+    start: f64,
+    seconds: f64,
+    linger: f64,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        dialogue: None,
+        bed: None,
+        scene: None,
+        mode: "Spectral",
+        start: 0.0,
+        seconds: 9.0,
+        linger: 60.0,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        let secs = |v: String| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .ok_or_else(|| format!("bad number of seconds: {v}"))
+        };
+        match flag.as_str() {
+            "--dialogue" => a.dialogue = Some(value()?.into()),
+            "--bed" => a.bed = Some(value()?.into()),
+            "--scene" => a.scene = Some(value()?.into()),
+            "--mode" => {
+                a.mode = match value()?.as_str() {
+                    "broadband" => "Broadband",
+                    "spectral" => "Spectral",
+                    m => return Err(format!("unknown mode {m} (broadband|spectral)")),
+                }
+            }
+            "--start" => a.start = secs(value()?)?,
+            "--seconds" => a.seconds = secs(value()?)?,
+            "--linger" => a.linger = secs(value()?)?,
+            "-h" | "--help" => {
+                println!(
+                    "editor_shot [--scene DIR | --dialogue FILE --bed FILE] \
+                     [--mode broadband|spectral] [--start S] [--seconds S] [--linger S]"
+                );
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if a.dialogue.is_some() != a.bed.is_some() {
+        return Err("--dialogue and --bed go together".into());
+    }
+    Ok(a)
+}
+
+/// The key and the bed to play: named files, a scene folder, or the generated fallback.
+fn material(args: &Args) -> Result<(Audio, Audio), String> {
+    if let (Some(d), Some(b)) = (&args.dialogue, &args.bed) {
+        return Ok((read_audio(d)?, read_audio(b)?));
+    }
+    let scene = args.scene.clone().unwrap_or_else(|| DEFAULT_SCENE.into());
+    let (d, m) = (scene.join("dialogue.flac"), scene.join("music.flac"));
+    if d.is_file() && m.is_file() {
+        eprintln!("editor_shot: scene {}", scene.display());
+        return Ok((read_audio(&d)?, read_audio(&m)?));
+    }
+    if args.scene.is_some() {
+        return Err(format!(
+            "{}: needs dialogue.flac and music.flac",
+            scene.display()
+        ));
+    }
+    eprintln!(
+        "editor_shot: {} not found, using generated signals",
+        scene.display()
+    );
+    Ok(generated())
+}
+
+/// A GUI context with no host behind it: parameter changes go straight to the parameters.
+struct NoHost {
+    params: Arc<UnderscoreParams>,
+}
+
+impl GuiContextInner for NoHost {
+    fn plugin_api(&self) -> PluginApi {
+        PluginApi::Clap
+    }
+    unsafe fn raw_begin_set_parameter(&self, _param: ParamPtr) {}
+    unsafe fn raw_set_parameter_normalized(&self, param: ParamPtr, normalized: f32) {
+        // SAFETY: `param` points into `self.params`, which this context keeps alive.
+        unsafe { param._internal_set_normalized_value(normalized) };
+    }
+    unsafe fn raw_end_set_parameter(&self, _param: ParamPtr) {}
+    /// The editor never asks for the state (no preset handling yet); answer with the current
+    /// parameter values anyway rather than panic.
+    fn get_state(&self) -> nice_plug::plugin::PluginState {
+        let params = self
+            .params
+            .param_map()
+            .into_iter()
+            .map(|(id, ptr, _)| {
+                // SAFETY: as above.
+                let v = unsafe { ptr.modulated_plain_value() };
+                (id, nice_plug::plugin::ParamValue::F32(v))
+            })
+            .collect();
+        nice_plug::plugin::PluginState {
+            version: String::new(),
+            params,
+            fields: Default::default(),
+        }
+    }
+    fn set_state(&self, _state: nice_plug::plugin::PluginState) {}
+    fn request_restart(&self) {}
+}
+
+/// Plays `key` against `bed` in a loop, in real time, publishing like the plugin's `process()`.
+#[allow(clippy::too_many_arguments)]
+fn feed(
+    start_at: f64,
+    key: Audio,
+    bed: Audio,
+    params: Arc<UnderscoreParams>,
+    analysis: Arc<SharedAnalysis>,
+    meters_out: Arc<SharedMeters>,
+    state: Arc<EguiEditorState>,
+    ready_after: f64,
+    linger: f64,
+) {
+    let sr = bed.sample_rate as f32;
+    let frames = bed.frames().min(key.frames());
+    let mut engine = Engine::new(sr, bed.channels.len());
+    let mut published_frames = engine.band_analysis_frames();
+    let mut bed_block = vec![vec![0.0f32; BLOCK]; bed.channels.len()];
+    let mut key_block = vec![vec![0.0f32; BLOCK]; key.channels.len()];
+    let start = Instant::now();
+    let mut pos = (start_at * sr as f64) as usize % frames;
+    let mut played = 0u64;
+    let mut ready = false;
+    loop {
+        for (dst, src) in bed_block.iter_mut().zip(&bed.channels) {
+            for (i, d) in dst.iter_mut().enumerate() {
+                *d = src[(pos + i) % frames];
+            }
+        }
+        for (dst, src) in key_block.iter_mut().zip(&key.channels) {
+            for (i, d) in dst.iter_mut().enumerate() {
+                *d = src[(pos + i) % frames];
+            }
+        }
+        pos = (pos + BLOCK) % frames;
+
+        // As in `Underscore::process()`.
+        engine.set_params(&params.engine_params());
+        let show = analysis.editor_open.load(Ordering::Relaxed) && state.is_open();
+        engine.set_analysis_enabled(show);
+        let input_peak_db = if show {
+            meters::peak_db(&bed_block)
+        } else {
+            0.0
+        };
+        {
+            let mut bed_refs: Vec<&mut [f32]> =
+                bed_block.iter_mut().map(|c| c.as_mut_slice()).collect();
+            engine.process_block(&mut bed_refs, &key_block);
+        }
+        if show && engine.band_analysis_frames() != published_frames {
+            published_frames = engine.band_analysis_frames();
+            analysis.publish(engine.band_analysis());
+        }
+        if show {
+            let meter = engine.meter();
+            meters_out.publish(&BlockMeter {
+                duck_db: meter.duck_gain_db(),
+                key_db: meter.key_level_db(),
+                speech: meter.speech_active,
+                input_peak_db,
+                output_peak_db: meters::peak_db(&bed_block),
+            });
+        }
+
+        played += BLOCK as u64;
+        let due = Duration::from_secs_f64(played as f64 / sr as f64);
+        if let Some(wait) = due.checked_sub(start.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        if !ready && elapsed >= ready_after {
+            ready = true;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "ready");
+            let _ = out.flush();
+        }
+        if elapsed >= ready_after + linger {
+            std::process::exit(0);
+        }
+    }
+}
+
+fn main() {
+    let args = parse_args().unwrap_or_else(|e| {
+        eprintln!("editor_shot: {e}");
+        std::process::exit(2);
+    });
+    let (key, bed) = material(&args).unwrap_or_else(|e| {
+        eprintln!("editor_shot: {e}");
+        std::process::exit(1);
+    });
+    if key.sample_rate != bed.sample_rate || key.frames() == 0 || bed.frames() == 0 {
+        eprintln!("editor_shot: dialogue and bed must be non-empty at the same sample rate");
+        std::process::exit(1);
+    }
+
+    let params = Arc::new(UnderscoreParams::default());
+    // Through the parameter itself, so the editor's Mode switch and the engine agree.
+    let mode = params
+        .mode
+        .string_to_normalized_value(args.mode)
+        .expect("Mode parameter names");
+    // SAFETY: the pointer is to `params.mode`, alive for the whole program; no other thread
+    // exists yet.
+    unsafe { params.mode.as_ptr()._internal_set_normalized_value(mode) };
+    let spectral = matches!(params.engine_params().mode, Mode::Spectral);
+    assert_eq!(spectral, args.mode == "Spectral", "Mode parameter not set");
+    let analysis = Arc::new(SharedAnalysis::default());
+    let meters_shared = Arc::new(SharedMeters::default());
+    let state = underscore::editor::default_state();
+    let Some(editor) = underscore::editor::create(
+        params.clone(),
+        analysis.clone(),
+        meters_shared.clone(),
+        state.clone(),
+    ) else {
+        eprintln!("editor_shot: the editor could not be created");
+        std::process::exit(1);
+    };
+
+    {
+        let (params, state) = (params.clone(), state.clone());
+        let (start, seconds, linger) = (args.start, args.seconds, args.linger);
+        std::thread::spawn(move || {
+            feed(
+                start,
+                key,
+                bed,
+                params,
+                analysis,
+                meters_shared,
+                state,
+                seconds,
+                linger,
+            )
+        });
+    }
+
+    let context = GuiContext::new(Arc::new(NoHost { params }));
+    let spawned = match editor.spawn(None, false, Some(1.0), context, None) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("editor_shot: the editor window could not be opened: {e}");
+            std::process::exit(1);
+        }
+    };
+    let _handle = spawned.handle;
+    if let Err(e) = nice_plug_egui::EguiEditorHandle::run_until_closed(spawned.window) {
+        eprintln!("editor_shot: {e:?}");
+        std::process::exit(1);
+    }
+}
