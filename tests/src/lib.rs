@@ -50,7 +50,7 @@
 //! The signal helpers ([`sine`], [`noise`], [`rms_db`], ...) live in [`signal`] and are
 //! re-exported here.
 
-pub mod audio_io;
+pub use underscore_io as audio_io;
 mod error;
 mod host;
 mod instance;

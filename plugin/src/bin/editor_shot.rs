@@ -18,10 +18,12 @@
 //! and a noise-and-sines bed.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+use underscore_io::{Audio, read_audio};
 
 use nice_plug::context::gui::{GuiContext, GuiContextInner};
 use nice_plug::editor::EditorHandle as _;
@@ -34,67 +36,6 @@ use underscore_dsp::params::Mode;
 
 const BLOCK: usize = 512;
 const DEFAULT_SCENE: &str = "../shared/material/s1_drama_orchestral";
-
-/// Planar audio: channels x frames, full scale 1.0.
-struct Audio {
-    sample_rate: u32,
-    channels: Vec<Vec<f32>>,
-}
-
-impl Audio {
-    fn frames(&self) -> usize {
-        self.channels.first().map_or(0, Vec::len)
-    }
-}
-
-/// Reads a FLAC or WAV file (any integer bit depth, or float WAV) into planar floats.
-fn read_audio(path: &Path) -> Result<Audio, String> {
-    let what = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let flac = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("flac"));
-    let (sample_rate, n_ch, interleaved): (u32, usize, Vec<f32>) = if flac {
-        let mut r = claxon::FlacReader::open(path).map_err(|e| what(&e))?;
-        let info = r.streaminfo();
-        let scale = 1.0 / (1u64 << (info.bits_per_sample - 1)) as f32;
-        let s: Result<Vec<f32>, _> = r.samples().map(|s| s.map(|v| v as f32 * scale)).collect();
-        (
-            info.sample_rate,
-            info.channels as usize,
-            s.map_err(|e| what(&e))?,
-        )
-    } else {
-        let mut r = hound::WavReader::open(path).map_err(|e| what(&e))?;
-        let spec = r.spec();
-        let s: Result<Vec<f32>, _> = match spec.sample_format {
-            hound::SampleFormat::Float => r.samples::<f32>().collect(),
-            hound::SampleFormat::Int => {
-                let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
-                r.samples::<i32>()
-                    .map(|s| s.map(|v| v as f32 * scale))
-                    .collect()
-            }
-        };
-        (
-            spec.sample_rate,
-            spec.channels as usize,
-            s.map_err(|e| what(&e))?,
-        )
-    };
-    if n_ch == 0 {
-        return Err(format!("{}: no channels", path.display()));
-    }
-    let mut channels = vec![Vec::with_capacity(interleaved.len() / n_ch); n_ch];
-    for frame in interleaved.chunks_exact(n_ch) {
-        for (ch, &v) in channels.iter_mut().zip(frame) {
-            ch.push(v);
-        }
-    }
-    Ok(Audio {
-        sample_rate,
-        channels,
-    })
-}
 
 /// Generated stand-ins, 12 s at 48 kHz: a key of vowel-like phrases (a 130 Hz pulse train
 /// through three formant-ish harmonic weightings, syllables at ~4 Hz, 1.8 s phrases with 1.2 s

@@ -1,4 +1,8 @@
-//! Reading and writing the scene stems: FLAC or WAV in (any bit depth), 32-bit float WAV out.
+//! # underscore-io
+//!
+//! Audio files for Underscore's tools (scene renders, the editor picture): FLAC or WAV in (any
+//! integer bit depth, or float), planar `f32`; 32-bit float WAV out. Errors name the file and
+//! the problem.
 
 use std::path::Path;
 
@@ -7,6 +11,13 @@ pub struct Audio {
     pub sample_rate: u32,
     /// channels x frames, full scale = 1.0.
     pub channels: Vec<Vec<f32>>,
+}
+
+impl Audio {
+    /// Frames (samples per channel).
+    pub fn frames(&self) -> usize {
+        self.channels.first().map_or(0, Vec::len)
+    }
 }
 
 /// Reads a `.flac` or `.wav` file into planar floats; the error names the file and the problem.
