@@ -50,6 +50,27 @@ fn format_hz(hz: f32) -> String {
     }
 }
 
+/// A horizontal grid line across `rect` at `y`, labelled on the left.
+fn grid_line(
+    painter: &egui::Painter,
+    rect: egui::Rect,
+    y: f32,
+    label: String,
+    colour: egui::Color32,
+) {
+    painter.line_segment(
+        [pos2(rect.left(), y), pos2(rect.right(), y)],
+        palette::grid(),
+    );
+    painter.text(
+        pos2(rect.left() - 3.0, y),
+        Align2::RIGHT_CENTER,
+        label,
+        label_font(),
+        colour,
+    );
+}
+
 /// Mean dialogue-to-bed ratio over the bands centred in 500 Hz..=4 kHz, dB; `None` without
 /// analysis or before any dialogue has been heard (no meaningless -100 dB readout).
 pub fn speech_band_ratio_db(a: &BandAnalysis) -> Option<f32> {
@@ -106,17 +127,7 @@ pub fn overlap_view(ui: &mut Ui, size: egui::Vec2, a: &BandAnalysis, s: &Overlap
     let mut db = SPECTRUM_TOP_DB;
     while db >= SPECTRUM_BOTTOM_DB {
         let y = y_of(db);
-        painter.line_segment(
-            [pos2(rect.left(), y), pos2(rect.right(), y)],
-            palette::grid(),
-        );
-        painter.text(
-            pos2(rect.left() - 3.0, y),
-            Align2::RIGHT_CENTER,
-            format!("{db:.0}"),
-            label_font(),
-            palette::TEXT_DIM,
-        );
+        grid_line(&painter, rect, y, format!("{db:.0}"), palette::TEXT_DIM);
         db -= 24.0;
     }
     let mut red = 0.0;
@@ -273,17 +284,7 @@ pub fn history_view(
     let mut db = 0.0;
     while db <= GR_RANGE_DB {
         let y = gr_y(-db);
-        painter.line_segment(
-            [pos2(rect.left(), y), pos2(rect.right(), y)],
-            palette::grid(),
-        );
-        painter.text(
-            pos2(rect.left() - 3.0, y),
-            Align2::RIGHT_CENTER,
-            minus_db(db),
-            label_font(),
-            palette::REDUCTION,
-        );
+        grid_line(&painter, rect, y, minus_db(db), palette::REDUCTION);
         db += 6.0;
     }
     let mut key = 0.0;
