@@ -72,6 +72,13 @@ fn bench(c: &mut Criterion) {
     group.bench_function("underscore_broadband", |b| {
         b.iter(|| run(&mut |bed, key| engine.process_block(bed, key)))
     });
+    // What an open editor costs the audio thread: the per-band analysis in Broadband mode.
+    let mut shown = Engine::new(SR, 2);
+    shown.set_params(&EngineParams::default());
+    shown.set_analysis_enabled(true);
+    group.bench_function("underscore_broadband_editor_open", |b| {
+        b.iter(|| run(&mut |bed, key| shown.process_block(bed, key)))
+    });
     let mut spectral = Engine::new(SR, 2);
     spectral.set_params(&EngineParams {
         mode: Mode::Spectral,
