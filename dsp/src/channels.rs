@@ -191,6 +191,17 @@ mod tests {
         }
     }
 
+    /// Applies the steady gains `g` to a 64-sample stereo block.
+    fn apply_steady(m: &FieldMap, l: &mut [f32], r: &mut [f32], g: GainSet) {
+        let ramp = TickRamp {
+            from: g,
+            to: g,
+            tick_pos: 0,
+            tick_samples: 64,
+        };
+        m.apply(&mut [l, r], 0, 64, &ramp);
+    }
+
     #[test]
     fn mid_side_ducks_centre_fully_and_sides_by_their_share() {
         let mut m = FieldMap::new(2);
@@ -199,31 +210,11 @@ mod tests {
         // A centred source (L = R) and a side-only source (L = -R), steady gains.
         let mut l = vec![0.5; 64];
         let mut r = vec![0.5; 64];
-        m.apply(
-            &mut [&mut l, &mut r],
-            0,
-            64,
-            &TickRamp {
-                from: g,
-                to: g,
-                tick_pos: 0,
-                tick_samples: 64,
-            },
-        );
+        apply_steady(&m, &mut l, &mut r, g);
         assert!((gain_to_db(l[10] / 0.5) + 10.0).abs() < 1e-3);
         let mut l = vec![0.5; 64];
         let mut r = vec![-0.5; 64];
-        m.apply(
-            &mut [&mut l, &mut r],
-            0,
-            64,
-            &TickRamp {
-                from: g,
-                to: g,
-                tick_pos: 0,
-                tick_samples: 64,
-            },
-        );
+        apply_steady(&m, &mut l, &mut r, g);
         assert!((gain_to_db(l[10] / 0.5) + 5.0).abs() < 1e-3);
         assert!((gain_to_db(-r[10] / 0.5) + 5.0).abs() < 1e-3);
     }

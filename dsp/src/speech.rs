@@ -326,16 +326,17 @@ mod tests {
         assert!(max < 0.3, "click {max}");
     }
 
+    /// A voicing frame of `score` at -20 dBFS.
+    fn frame_of(score: f32) -> Option<VoicingFrame> {
+        Some(VoicingFrame {
+            score,
+            level_db: -20.0,
+        })
+    }
+
     #[test]
     fn gate_needs_a_voiced_run_and_remembers_it() {
-        let voiced = Some(VoicingFrame {
-            score: 0.9,
-            level_db: -20.0,
-        });
-        let unvoiced = Some(VoicingFrame {
-            score: 0.2,
-            level_db: -20.0,
-        });
+        let (voiced, unvoiced) = (frame_of(0.9), frame_of(0.2));
         let mut g = SpeechGate::new(10.0);
         assert!(!g.process_tick(true, true, voiced));
         assert!(g.process_tick(true, true, voiced));
@@ -353,14 +354,7 @@ mod tests {
 
     #[test]
     fn one_periodic_frame_is_not_a_phrase() {
-        let voiced = Some(VoicingFrame {
-            score: 0.9,
-            level_db: -20.0,
-        });
-        let unvoiced = Some(VoicingFrame {
-            score: 0.2,
-            level_db: -20.0,
-        });
+        let (voiced, unvoiced) = (frame_of(0.9), frame_of(0.2));
         let mut g = SpeechGate::new(10.0);
         for _ in 0..20 {
             assert!(!g.process_tick(true, true, voiced));
