@@ -16,6 +16,7 @@ pub mod delay;
 pub mod detector;
 pub mod engine;
 pub mod filter;
+pub mod param_table;
 pub mod params;
 pub mod ramp;
 pub mod spectral;
