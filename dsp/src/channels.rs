@@ -126,7 +126,7 @@ impl FieldMap {
     }
 
     /// Multiplies `bed[..][start..start+len]` by gains interpolated across the tick `ramp`.
-    pub fn apply(&self, bed: &mut [&mut [f32]], start: usize, len: usize, ramp: &TickRamp) {
+    pub fn apply<C: AsMut<[f32]>>(&self, bed: &mut [C], start: usize, len: usize, ramp: &TickRamp) {
         let (from, to, tick_pos) = (&ramp.from, &ramp.to, ramp.tick_pos);
         let inv = 1.0 / ramp.tick_samples as f32;
         if self.mid_side && bed.len() == 2 {
@@ -142,9 +142,9 @@ impl FieldMap {
             let (da, db) = ((a1 - a0) * inv, (b1 - b0) * inv);
             let mut k = tick_pos as f32;
             let (left, right) = bed.split_at_mut(1);
-            for (l, r) in left[0][start..start + len]
+            for (l, r) in left[0].as_mut()[start..start + len]
                 .iter_mut()
-                .zip(&mut right[0][start..start + len])
+                .zip(&mut right[0].as_mut()[start..start + len])
             {
                 k += 1.0;
                 let (a, b) = (a0 + da * k, b0 + db * k);
@@ -157,7 +157,7 @@ impl FieldMap {
         for (ch, samples) in bed.iter_mut().enumerate() {
             let c = ch.min(MAX_CHANNELS - 1);
             let (g0, g1) = (from.gains[c], to.gains[c]);
-            let io = &mut samples[start..start + len];
+            let io = &mut samples.as_mut()[start..start + len];
             if g0 == g1 {
                 // Steady gain (most of the time): a plain, vectorised scale, or nothing at unity.
                 if g0 != 1.0 {

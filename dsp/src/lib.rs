@@ -11,6 +11,7 @@
 pub mod ballistics;
 pub mod bands;
 pub mod channels;
+pub mod control_delay;
 pub mod decimate;
 pub mod delay;
 pub mod detector;

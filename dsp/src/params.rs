@@ -129,7 +129,7 @@ pub const CLARITY_DB: Spec = Spec {
 pub const FOCUS_LOW_HZ: Spec = Spec {
     min: 50.0,
     max: 1_000.0,
-    default: 150.0,
+    default: 120.0,
 };
 /// Focus high edge, Hz: above it the bed is never ducked in Spectral mode (air and sparkle).
 pub const FOCUS_HIGH_HZ: Spec = Spec {
