@@ -1,33 +1,36 @@
-//! The editor (GUI), drawn with egui: a top bar (preset, Mode, Bypass), the masking overlap
-//! view, the gain-reduction history with meters, and every parameter.
+//! The editor (GUI), drawn with egui: a top bar (preset, Mode, Bypass, Scale), the masking
+//! overlap view, the gain-reduction history with meters, and every parameter. The window is
+//! resizable (corner handle or the host's frame) and scalable; both persist with the session
+//! ([`window`]).
 //!
 //! Everything the audio thread hands over comes through atomics ([`SharedAnalysis`],
 //! [`SharedMeters`]); the editor never blocks the audio thread. History and ballistics live here,
 //! on the GUI thread.
 
 mod history;
+mod host;
 mod slider;
 mod views;
+pub mod window;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use egui::{Color32, RichText, Ui, vec2};
+use egui::{Color32, Key, Modifiers, Rect, RichText, Ui, vec2};
 use nice_plug::context::gui::GuiContext;
-use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::prelude::*;
-use nice_plug_egui::{EguiEditorState, EguiNiceSettings, NiceEguiApp, RepaintNotifier};
+use nice_plug_egui::NiceEguiApp;
+use nice_plug_egui::baseview::WindowSize;
+use nice_plug_egui::resizable_window::ResizableWindow;
 use underscore_dsp::spectral::BandAnalysis;
 
 use crate::meters::SharedMeters;
 use crate::params::ModeParam;
 use crate::{SharedAnalysis, UnderscoreParams};
 use history::{Ballistics, History, METER_FLOOR_DB};
-
-/// Logical size the editor opens at.
-pub const WIDTH: u32 = 900;
-pub const HEIGHT: u32 = 560;
+pub use host::{PluginEditor, PluginEditorHandle};
+use window::{MIN_HEIGHT_PT, MIN_WIDTH_PT, SCALES_PCT, WindowState};
 
 /// Okabe-Ito colours (safe for the common colour-vision deficiencies) and neutral greys.
 mod palette {
@@ -55,24 +58,14 @@ mod palette {
     }
 }
 
-/// The editor's initial state: its size (not persisted yet) and whether it is open.
-pub fn default_state() -> Arc<EguiEditorState> {
-    EguiEditorState::from_size(LogicalSize::new(WIDTH, HEIGHT), 1.0)
-}
-
-/// Builds the editor for the plugin's shared state.
+/// Builds the editor for the plugin's shared state; its size and scale live in
+/// `params.editor_window`.
 pub fn create(
     params: Arc<UnderscoreParams>,
     analysis: Arc<SharedAnalysis>,
     meters: Arc<SharedMeters>,
-    state: Arc<EguiEditorState>,
-) -> Option<nice_plug_egui::EguiEditor<UnderscoreEditor>> {
-    nice_plug_egui::create_egui_editor(
-        state,
-        RepaintNotifier::new(),
-        EguiNiceSettings::new().with_tile("Underscore"),
-        UnderscoreEditor::new(params, analysis, meters),
-    )
+) -> Option<PluginEditor> {
+    Some(PluginEditor::new(params, analysis, meters))
 }
 
 /// The editor application.
@@ -80,7 +73,16 @@ pub struct UnderscoreEditor {
     params: Arc<UnderscoreParams>,
     analysis: Arc<SharedAnalysis>,
     meters: Arc<SharedMeters>,
+    /// Size, scale and frame clock of the window (shared with the host side and the state).
+    window: Arc<WindowState>,
     gui: Option<GuiContext>,
+    /// Start of the previous frame, for the frame clock.
+    previous_frame: Option<Instant>,
+    /// Simulated frame time for headless runs ([`Self::set_frame_time`]).
+    frame_time_override: Option<f64>,
+    /// Where each parameter's row (slider and value) was drawn in the last frame, and the part
+    /// of it that was visible; checked by the layout tests.
+    param_rows: Vec<(Rect, Rect)>,
     bands: BandAnalysis,
     history: History,
     opened: Instant,
@@ -91,16 +93,23 @@ pub struct UnderscoreEditor {
 }
 
 impl UnderscoreEditor {
-    fn new(
+    /// The editor application for one window. Public so tools can run it headless
+    /// (`editor_shot --bench`).
+    pub fn new(
         params: Arc<UnderscoreParams>,
         analysis: Arc<SharedAnalysis>,
         meters: Arc<SharedMeters>,
+        window: Arc<WindowState>,
     ) -> Self {
         Self {
             params,
             analysis,
             meters,
+            window,
             gui: None,
+            previous_frame: None,
+            frame_time_override: None,
+            param_rows: Vec::with_capacity(32),
             bands: BandAnalysis::default(),
             history: History::default(),
             opened: Instant::now(),
@@ -111,9 +120,17 @@ impl UnderscoreEditor {
         }
     }
 
+    /// Sets the time of the next frame, in seconds since opening, instead of the wall clock:
+    /// headless runs (`editor_shot --bench`) simulate 60 frames per second faster than real time.
+    pub fn set_frame_time(&mut self, seconds: f64) {
+        self.frame_time_override = Some(seconds);
+    }
+
     /// Pulls this frame's data from the audio thread.
     fn update_meters(&mut self) {
-        let now = self.opened.elapsed().as_secs_f64();
+        let now = self
+            .frame_time_override
+            .unwrap_or_else(|| self.opened.elapsed().as_secs_f64());
         let dt = (now - self.last_frame).clamp(0.0, 0.5) as f32;
         self.last_frame = now;
         self.analysis.read(&mut self.bands);
@@ -186,36 +203,118 @@ impl UnderscoreEditor {
                 setter.set_parameter(&self.params.bypass, !bypassed);
                 setter.end_set_parameter(&self.params.bypass);
             }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                self.scale_choice(ui);
+            });
         });
     }
 
-    fn parameters(&self, ui: &mut Ui, setter: &ParamSetter) {
-        let p = &self.params;
+    /// The Scale menu (right end of the top bar).
+    fn scale_choice(&self, ui: &mut Ui) {
+        let current = self.window.layout().scale_pct;
+        let mut chosen = current;
+        egui::ComboBox::from_id_salt("scale")
+            .selected_text(format!("{current} %"))
+            .width(64.0)
+            .show_ui(ui, |ui| {
+                for pct in SCALES_PCT {
+                    ui.selectable_value(&mut chosen, pct, format!("{pct} %"));
+                }
+            })
+            .response
+            .on_hover_text(
+                "Size of everything in the editor (Ctrl+plus / Ctrl+minus, Ctrl+0 for 100 %). \
+                 Drag the bottom-right corner to resize the window. Both are saved with the \
+                 session.",
+            );
+        ui.label("Scale:");
+        if chosen != current {
+            self.set_scale_pct(ui.ctx(), chosen);
+        }
+    }
+
+    /// Applies a scale: egui zooms, nice-plug-egui resizes the window to keep the layout.
+    fn set_scale_pct(&self, ctx: &egui::Context, scale_pct: u32) {
+        self.window.set_scale(scale_pct as f32 / 100.0);
+        ctx.set_zoom_factor(self.window.scale());
+    }
+
+    /// Ctrl+plus / Ctrl+minus step through the scales, Ctrl+0 returns to 100 %.
+    fn scale_keys(&self, ui: &Ui) {
+        let current = self.window.layout().scale_pct;
+        let next = ui.input_mut(|i| {
+            if i.consume_key(Modifiers::COMMAND, Key::Plus)
+                || i.consume_key(Modifiers::COMMAND, Key::Equals)
+            {
+                Some(window::step_scale_pct(current, 1))
+            } else if i.consume_key(Modifiers::COMMAND, Key::Minus) {
+                Some(window::step_scale_pct(current, -1))
+            } else if i.consume_key(Modifiers::COMMAND, Key::Num0) {
+                Some(window::DEFAULT_SCALE_PCT)
+            } else {
+                None
+            }
+        });
+        if let Some(next) = next.filter(|&n| n != current) {
+            self.set_scale_pct(ui.ctx(), next);
+        }
+    }
+
+    /// Every parameter, in four groups. Sliders stretch with the panel; rows tighten on short
+    /// windows so all of them stay visible down to the minimum size (a scroll bar appears only
+    /// if the host forces the window smaller still).
+    fn parameters(&mut self, ui: &mut Ui, setter: &ParamSetter) {
+        let p = self.params.clone();
+        let rows = std::cell::RefCell::new(std::mem::take(&mut self.param_rows));
+        rows.borrow_mut().clear();
+        // Label column, value button, spacing and the scroll bar's room.
+        let slider_width = (ui.available_width() - LABEL_WIDTH - 64.0 - 40.0).max(80.0);
+        let compact = ui.available_height() < PARAMS_COMFORTABLE_HEIGHT;
+        if compact {
+            let spacing = ui.spacing_mut();
+            spacing.interact_size.y = 16.0;
+            spacing.item_spacing.y = 2.0;
+            spacing.button_padding.y = 0.0;
+        }
+        let row_spacing = if compact { 1.0 } else { 3.0 };
         let row = |ui: &mut Ui, param: &dyn ParamRow, tip: &str| {
             ui.label(param.name());
-            param.slider(ui, setter).on_hover_text(tip);
+            let response = ui
+                .horizontal(|ui| param.slider(ui, setter, slider_width).on_hover_text(tip))
+                .response;
+            let visible = response.rect.intersect(ui.clip_rect());
+            rows.borrow_mut().push((response.rect, visible));
             ui.end_row();
         };
+        let group = |ui: &mut Ui, title: &str, add_rows: &dyn Fn(&mut Ui)| {
+            ui.add_space(if compact { 0.0 } else { 2.0 });
+            ui.label(RichText::new(title).strong());
+            egui::Grid::new(title)
+                .num_columns(2)
+                .min_col_width(LABEL_WIDTH)
+                .spacing(vec2(8.0, row_spacing))
+                .show(ui, add_rows);
+        };
         egui::ScrollArea::vertical().show(ui, |ui| {
-            group(ui, "Ducking", |ui| {
+            group(ui, "Ducking", &|ui| {
                 row(ui, &p.depth_db, "How far the bed comes down under dialogue. -6 dB is a gentle dip; -15 dB clears the way.");
                 row(ui, &p.threshold_db, "Dialogue level (speech band) that starts the duck. Lower it for quiet or distant voices.");
                 row(ui, &p.sensitivity_pct, "How readily the dialogue track counts as speech. Higher catches soft or breathy lines; lower ignores effects and bleed.");
                 row(ui, &p.mix_pct, "How much of the duck is applied: 100 % = the full Depth, 50 % = half of it.");
                 row(ui, &p.output_gain_db, "Trim or make-up on the bed after ducking.");
             });
-            group(ui, "Timing", |ui| {
+            group(ui, "Timing", &|ui| {
                 row(ui, &p.attack_ms, "How quickly the bed dips when a line starts. With Lookahead the dip lands before the first word.");
                 row(ui, &p.hold_ms, "How long the bed stays down after speech stops, so it does not pump between words.");
                 row(ui, &p.release_ms, "How quickly the bed comes back after a line. Longer sounds like a mixer riding the fader.");
                 row(ui, &p.lookahead_ms, "Delays the bed so the duck starts ahead of the first syllable. Adds this much latency.");
             });
-            group(ui, "Spectral", |ui| {
+            group(ui, "Spectral", &|ui| {
                 row(ui, &p.clarity_db, "Spectral mode: how far the dialogue should stand above the bed in each band. The bed is cut only where it misses this margin.");
                 row(ui, &p.focus_low_hz, "Spectral mode: lowest frequency where the bed may be cut to clear the voice.");
                 row(ui, &p.focus_high_hz, "Spectral mode: highest frequency where the bed may be cut to clear the voice.");
             });
-            group(ui, "Stereo and surround", |ui| {
+            group(ui, "Stereo and surround", &|ui| {
                 row(ui, &p.stereo_mode, "Linked ducks left and right alike. Mid/Side ducks the centre (where the voice sits) fully and the sides by Side, keeping the width.");
                 row(ui, &p.side_pct, "Mid/Side: how much of the duck the sides get. Lower keeps stereo ambience wide under dialogue.");
                 row(ui, &p.front_pct, "5.1 beds: share of the duck for the front left/right pair.");
@@ -229,13 +328,19 @@ impl UnderscoreEditor {
                     .color(palette::TEXT_DIM),
             );
         });
+        self.param_rows = rows.into_inner();
     }
 }
+
+/// Width of the parameter names' column, points.
+const LABEL_WIDTH: f32 = 84.0;
+/// Below this panel height the parameter rows tighten, points.
+const PARAMS_COMFORTABLE_HEIGHT: f32 = 500.0;
 
 /// A parameter shown as a labelled [`slider::ParamBar`], whatever its type.
 trait ParamRow {
     fn name(&self) -> &str;
-    fn slider(&self, ui: &mut Ui, setter: &ParamSetter) -> egui::Response;
+    fn slider(&self, ui: &mut Ui, setter: &ParamSetter, width: f32) -> egui::Response;
 }
 
 impl<P: Param> ParamRow for P {
@@ -243,19 +348,9 @@ impl<P: Param> ParamRow for P {
         Param::name(self)
     }
 
-    fn slider(&self, ui: &mut Ui, setter: &ParamSetter) -> egui::Response {
-        ui.add(slider::ParamBar::new(self, setter, 130.0))
+    fn slider(&self, ui: &mut Ui, setter: &ParamSetter, width: f32) -> egui::Response {
+        ui.add(slider::ParamBar::new(self, setter, width))
     }
-}
-
-fn group(ui: &mut Ui, title: &str, rows: impl FnOnce(&mut Ui)) {
-    ui.add_space(2.0);
-    ui.label(RichText::new(title).strong());
-    egui::Grid::new(title)
-        .num_columns(2)
-        .min_col_width(84.0)
-        .spacing(vec2(8.0, 3.0))
-        .show(ui, rows);
 }
 
 impl NiceEguiApp for UnderscoreEditor {
@@ -266,42 +361,87 @@ impl NiceEguiApp for UnderscoreEditor {
         _frame: &mut nice_plug_egui::Frame,
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
         egui_ctx.set_theme(egui::Theme::Light);
+        // Ctrl+plus/minus step through the listed scales instead (see `scale_keys`).
+        egui_ctx.options_mut(|o| o.zoom_with_keyboard = false);
         self.gui = Some(nice_gui_ctx);
         self.history.clear();
         self.opened = Instant::now();
         self.last_frame = 0.0;
+        self.previous_frame = None;
         self.analysis.editor_open.store(true, Ordering::Relaxed);
         Ok(())
     }
 
     fn ui(&mut self, ui: &mut Ui, _frame: &mut nice_plug_egui::Frame) {
-        // Raised every frame: the audio thread also checks the window state, so a closed window
-        // stops the analysis even though no close callback reaches the editor.
-        self.analysis.editor_open.store(true, Ordering::Relaxed);
-        self.update_meters();
         let Some(gui) = self.gui.clone() else {
             return;
         };
+        let started = Instant::now();
         let setter = gui.param_setter();
+        self.draw(ui, &setter);
+        self.window.frames.record(
+            self.previous_frame.map(|p| started.duration_since(p)),
+            started.elapsed(),
+        );
+        self.previous_frame = Some(started);
+    }
 
-        egui::Panel::top("top_bar").show(ui, |ui| {
-            ui.add_space(4.0);
-            self.top_bar(ui, &setter);
-            ui.add_space(2.0);
-        });
-        egui::Panel::right("parameters")
-            .resizable(false)
-            .exact_size(330.0)
-            .show(ui, |ui| self.parameters(ui, &setter));
-        egui::CentralPanel::default().show(ui, |ui| self.views(ui));
+    /// The window's new size in points (nice-plug-egui reports it already divided by the
+    /// scale), kept for the session.
+    fn resized(&mut self, new_size: WindowSize) {
+        self.window.set_size_pt(
+            new_size.logical.width as f32,
+            new_size.logical.height as f32,
+        );
+        self.window
+            .set_system_scale(new_size.scale_factor as f32 / self.window.scale());
+    }
 
-        // Meters move continuously: about 60 frames per second while open.
-        ui.ctx().request_repaint();
+    fn zoom_factor_changed(&mut self, zoom_factor: f32) {
+        self.window.set_scale(zoom_factor);
     }
 
     fn editor_closed(&mut self) {
         self.gui = None;
         self.analysis.editor_open.store(false, Ordering::Relaxed);
+    }
+}
+
+impl UnderscoreEditor {
+    /// One frame of the whole editor: pulls the audio thread's data and lays out every view in
+    /// the space `ui` offers. Headless callers (tests, `editor_shot --bench`) call this inside
+    /// `egui::Context::run_ui`.
+    pub fn draw(&mut self, ui: &mut Ui, setter: &ParamSetter) {
+        // Raised every frame: the audio thread also checks the window state, so a closed window
+        // stops the analysis even though no close callback reaches the editor.
+        self.analysis.editor_open.store(true, Ordering::Relaxed);
+        self.update_meters();
+        self.scale_keys(ui);
+
+        let min_size = vec2(MIN_WIDTH_PT as f32, MIN_HEIGHT_PT as f32);
+        ResizableWindow::new("underscore-editor")
+            .min_size(min_size)
+            .max_size(vec2(
+                window::MAX_WIDTH_PT as f32,
+                window::MAX_HEIGHT_PT as f32,
+            ))
+            .show(ui, |ui| {
+                egui::Panel::top("top_bar").show(ui, |ui| {
+                    ui.add_space(4.0);
+                    self.top_bar(ui, setter);
+                    ui.add_space(2.0);
+                });
+                // The parameter panel grows a little with the window; the views take the rest.
+                let panel_width = (ui.available_width() * 0.36).clamp(300.0, 460.0);
+                egui::Panel::right("parameters")
+                    .resizable(false)
+                    .exact_size(panel_width)
+                    .show(ui, |ui| self.parameters(ui, setter));
+                egui::CentralPanel::default().show(ui, |ui| self.views(ui));
+            });
+
+        // Meters move continuously: about 60 frames per second while open.
+        ui.ctx().request_repaint();
     }
 }
 
@@ -323,9 +463,12 @@ impl UnderscoreEditor {
              within Clarity of the dialogue (dashed) and masks it. Vermillion: the cut applied \
              per band (right-hand scale). Grey: the Focus range.",
         );
+        // The overlap view takes a little over half of the plot height, the history the rest
+        // (each stretches with the window). Rows of text around them: about 4 x 22 points.
+        let plots_height = (ui.available_height() - 88.0).max(240.0);
         views::overlap_view(
             ui,
-            vec2(width, 236.0),
+            vec2(width, (plots_height * 0.55).round()),
             &self.bands,
             &views::OverlapSettings {
                 clarity_db: p.clarity_db.value(),
@@ -405,5 +548,121 @@ fn legend(ui: &mut Ui, colour: Color32, text: &str) {
 impl Drop for UnderscoreEditor {
     fn drop(&mut self) {
         self.analysis.editor_open.store(false, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window::WindowLayout;
+    use super::*;
+    use egui::{Pos2, RawInput};
+    use nice_plug::context::gui::GuiContextInner;
+    use nice_plug::prelude::{ParamPtr, PluginApi};
+
+    /// A host that ignores everything: layout needs no answers.
+    struct NoHost;
+
+    impl GuiContextInner for NoHost {
+        fn plugin_api(&self) -> PluginApi {
+            PluginApi::Clap
+        }
+        unsafe fn raw_begin_set_parameter(&self, _: ParamPtr) {}
+        unsafe fn raw_set_parameter_normalized(&self, _: ParamPtr, _: f32) {}
+        unsafe fn raw_end_set_parameter(&self, _: ParamPtr) {}
+        fn get_state(&self) -> nice_plug::plugin::PluginState {
+            unimplemented!()
+        }
+        fn set_state(&self, _: nice_plug::plugin::PluginState) {}
+        fn request_restart(&self) {}
+    }
+
+    /// Runs the whole editor headless at `width` x `height` points for a few frames (panels
+    /// settle in the second) and returns the parameter rows of the last one.
+    fn layout_at(width: f32, height: f32) -> Vec<(Rect, Rect)> {
+        let params = Arc::new(UnderscoreParams::default());
+        let mut app = UnderscoreEditor::new(
+            params,
+            Arc::new(SharedAnalysis::default()),
+            Arc::new(SharedMeters::default()),
+            Arc::new(WindowState::default()),
+        );
+        let host = NoHost;
+        let setter = ParamSetter::new(&host);
+        let ctx = egui::Context::default();
+        ctx.set_theme(egui::Theme::Light);
+        for frame in 0..3 {
+            app.set_frame_time(frame as f64 / 60.0);
+            let input = RawInput {
+                screen_rect: Some(Rect::from_min_size(Pos2::ZERO, vec2(width, height))),
+                ..Default::default()
+            };
+            let mut output = ctx.run_ui(input, |ui| app.draw(ui, &setter));
+            output.textures_delta.clear();
+        }
+        app.param_rows.clone()
+    }
+
+    /// At the minimum size, the default size and a large one, every parameter's slider and value
+    /// are drawn wholly inside the window and unclipped (no scrolling needed), with a slider
+    /// wide enough to drag.
+    #[test]
+    fn every_parameter_is_inside_the_window_from_minimum_to_large() {
+        for (width, height) in [
+            (MIN_WIDTH_PT as f32, MIN_HEIGHT_PT as f32),
+            (900.0, 560.0),
+            (2560.0, 1440.0),
+        ] {
+            let rows = layout_at(width, height);
+            assert_eq!(rows.len(), 18, "{width}x{height}: parameter rows drawn");
+            let window = Rect::from_min_size(Pos2::ZERO, vec2(width, height));
+            for (i, (rect, visible)) in rows.iter().enumerate() {
+                assert!(
+                    window.contains_rect(*rect),
+                    "{width}x{height}: row {i} at {rect:?} leaves the window"
+                );
+                assert_eq!(
+                    visible, rect,
+                    "{width}x{height}: row {i} is clipped (scrolled out of view)"
+                );
+                assert!(
+                    rect.width() >= 150.0,
+                    "{width}x{height}: row {i} too narrow: {rect:?}"
+                );
+            }
+        }
+    }
+
+    /// A session saved with a size and scale restores them through the plugin's state fields,
+    /// and the editor then reports that size to the host.
+    #[test]
+    fn saved_size_and_scale_restore_through_the_plugin_state() {
+        let saved = WindowLayout {
+            width_pt: 1280,
+            height_pt: 800,
+            scale_pct: 150,
+        };
+        let params = UnderscoreParams::default();
+        params.editor_window.set_layout(saved);
+        let fields = params.serialize_fields();
+        assert!(fields.contains_key("editor"), "{fields:?}");
+
+        let restored = Arc::new(UnderscoreParams::default());
+        assert_ne!(restored.editor_window.layout(), saved);
+        restored.deserialize_fields(&fields);
+        assert_eq!(restored.editor_window.layout(), saved);
+
+        let editor = create(
+            restored,
+            Arc::new(SharedAnalysis::default()),
+            Arc::new(SharedMeters::default()),
+        )
+        .unwrap();
+        let size = editor.size();
+        assert_eq!((size.width, size.height), (1920, 1200));
+
+        // A session from before the editor was resizable has no "editor" field: defaults.
+        let old = UnderscoreParams::default();
+        old.deserialize_fields(&Default::default());
+        assert_eq!(old.editor_window.layout(), WindowLayout::default());
     }
 }

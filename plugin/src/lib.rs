@@ -33,8 +33,6 @@ pub struct Underscore {
     published_frames: u32,
     /// Levels for the editor's meters, published after every block while the editor is open.
     meters: Arc<SharedMeters>,
-    /// Editor size and open/closed state (shared with the editor window).
-    editor_state: Arc<nice_plug_egui::EguiEditorState>,
 }
 
 impl Default for Underscore {
@@ -45,7 +43,6 @@ impl Default for Underscore {
             analysis: Arc::new(SharedAnalysis::default()),
             published_frames: 0,
             meters: Arc::new(SharedMeters::default()),
-            editor_state: editor::default_state(),
         }
     }
 }
@@ -93,7 +90,7 @@ impl Plugin for Underscore {
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
-    type Editor = nice_plug_egui::EguiEditor<UnderscoreEditor>;
+    type Editor = editor::PluginEditor;
     type SysExMessage = ();
     type BackgroundTask = ();
 
@@ -106,7 +103,6 @@ impl Plugin for Underscore {
             self.params.clone(),
             self.analysis.clone(),
             self.meters.clone(),
-            self.editor_state.clone(),
         )
     }
 
@@ -151,7 +147,7 @@ impl Plugin for Underscore {
             .analysis
             .editor_open
             .load(std::sync::atomic::Ordering::Relaxed)
-            && self.editor_state.is_open();
+            && self.params.editor_window.is_open();
         // The allocation-checking test build always runs the editor's analysis and metering
         // path, so `tests/tests/no_alloc.rs` proves it allocation-free without a window.
         let show = show || cfg!(feature = "assert_process_allocs");

@@ -8,6 +8,8 @@ use nice_plug::prelude::*;
 use underscore_dsp::EngineParams;
 use underscore_dsp::params::{self as spec, FieldShares, Mode, Spec, StereoMode};
 
+use crate::editor::window::WindowState;
+
 /// All automatable parameters of Underscore.
 #[derive(Params)]
 pub struct UnderscoreParams {
@@ -51,6 +53,9 @@ pub struct UnderscoreParams {
     pub focus_low_hz: FloatParam,
     #[id = "focus_high"]
     pub focus_high_hz: FloatParam,
+    /// The editor window's size and scale, saved with the session (not a parameter).
+    #[persist = "editor"]
+    pub editor_window: Arc<WindowState>,
 }
 
 /// Host-facing choice of [`Mode`].
@@ -174,6 +179,7 @@ impl Default for UnderscoreParams {
             clarity_db: float_param("Clarity", spec::CLARITY_DB, Unit::Db, None),
             focus_low_hz: hz_param("Focus Low", spec::FOCUS_LOW_HZ),
             focus_high_hz: hz_param("Focus High", spec::FOCUS_HIGH_HZ),
+            editor_window: Arc::new(WindowState::default()),
         }
     }
 }

@@ -3,15 +3,22 @@
 //! A feeder thread renders a scene (dialogue on the key, a bed ducked by it) through
 //! [`underscore_dsp::Engine`] in 512-sample blocks paced to real time, publishing the band
 //! analysis and the meters exactly as the plugin's `process()` does, while the main thread runs
-//! the editor window. After `--seconds` it prints `ready` on stdout (the moment to take the
-//! picture) and keeps playing until killed or until `--linger` more seconds have passed.
+//! the editor window. After `--seconds` it prints the window's measured frame times on stderr
+//! and `ready` on stdout (the moment to take the picture), and keeps playing until killed or until
+//! `--linger` more seconds have passed.
 //!
 //! ```text
 //! editor_shot [--scene DIR | --dialogue FILE --bed FILE] [--mode broadband|spectral]
-//!             [--start S] [--seconds S] [--linger S]
+//!             [--start S] [--seconds S] [--linger S] [--size WxH] [--scale PCT] [--bench N]
 //! ```
 //!
-//! `--start` skips into the material (to catch a phrase in progress at `ready`).
+//! `--start` skips into the material (to catch a phrase in progress at `ready`). `--size` (points)
+//! and `--scale` (percent) open the window as a saved session would.
+//!
+//! `--bench N` opens no window: it runs the whole editor UI headless (egui layout and
+//! tessellation, no GPU) at 60 simulated frames per second with the engine feeding it, first 10 s
+//! to fill the history, then N timed frames, at the minimum, default and a large size, and prints
+//! the mean and 95th-percentile frame time.
 //!
 //! Without stems (the default scene is `../shared/material/s1_drama_orchestral`, which may be
 //! absent) it falls back to generated signals: a vowel-like pulse train with pauses on the key
@@ -28,9 +35,12 @@ use underscore_io::{Audio, read_audio};
 use nice_plug::context::gui::{GuiContext, GuiContextInner};
 use nice_plug::editor::EditorHandle as _;
 use nice_plug::prelude::*;
-use nice_plug_egui::EguiEditorState;
+use underscore::editor::window::{
+    DEFAULT_HEIGHT_PT, DEFAULT_WIDTH_PT, FrameStats, MIN_HEIGHT_PT, MIN_WIDTH_PT, WindowLayout,
+    WindowState,
+};
 use underscore::meters::{self, BlockMeter};
-use underscore::{SharedAnalysis, SharedMeters, UnderscoreParams};
+use underscore::{SharedAnalysis, SharedMeters, UnderscoreEditor, UnderscoreParams};
 use underscore_dsp::Engine;
 use underscore_dsp::params::Mode;
 
@@ -104,6 +114,9 @@ struct Args {
     start: f64,
     seconds: f64,
     linger: f64,
+    layout: WindowLayout,
+    /// Timed frames of a headless benchmark; `None` opens the window.
+    bench_frames: Option<usize>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -115,6 +128,8 @@ fn parse_args() -> Result<Args, String> {
         start: 0.0,
         seconds: 9.0,
         linger: 60.0,
+        layout: WindowLayout::default(),
+        bench_frames: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -139,10 +154,29 @@ fn parse_args() -> Result<Args, String> {
             "--start" => a.start = secs(value()?)?,
             "--seconds" => a.seconds = secs(value()?)?,
             "--linger" => a.linger = secs(value()?)?,
+            "--size" => {
+                let v = value()?;
+                let (w, h) = v
+                    .split_once('x')
+                    .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+                    .ok_or_else(|| format!("bad size {v} (WxH in points)"))?;
+                a.layout.width_pt = w;
+                a.layout.height_pt = h;
+            }
+            "--scale" => {
+                let v = value()?;
+                a.layout.scale_pct = v.parse().map_err(|_| format!("bad scale {v}"))?;
+            }
+            "--bench" => {
+                let v = value()?;
+                let n: usize = v.parse().map_err(|_| format!("bad frame count {v}"))?;
+                a.bench_frames = Some(n.max(1));
+            }
             "-h" | "--help" => {
                 println!(
                     "editor_shot [--scene DIR | --dialogue FILE --bed FILE] \
-                     [--mode broadband|spectral] [--start S] [--seconds S] [--linger S]"
+                     [--mode broadband|spectral] [--start S] [--seconds S] [--linger S] \
+                     [--size WxH] [--scale PCT] [--bench N]"
                 );
                 std::process::exit(0);
             }
@@ -217,79 +251,120 @@ impl GuiContextInner for NoHost {
     fn request_restart(&self) {}
 }
 
-/// Plays `key` against `bed` in a loop, in real time, publishing like the plugin's `process()`.
-#[allow(clippy::too_many_arguments)]
-fn feed(
-    start_at: f64,
+/// Plays `key` against `bed` in a loop through the engine, publishing like the plugin's
+/// `process()`.
+struct Player {
     key: Audio,
     bed: Audio,
+    frames: usize,
+    pos: usize,
+    engine: Engine,
+    published_frames: u32,
+    bed_block: Vec<Vec<f32>>,
+    key_block: Vec<Vec<f32>>,
     params: Arc<UnderscoreParams>,
     analysis: Arc<SharedAnalysis>,
     meters_out: Arc<SharedMeters>,
-    state: Arc<EguiEditorState>,
-    ready_after: f64,
-    linger: f64,
-) {
-    let sr = bed.sample_rate as f32;
-    let frames = bed.frames().min(key.frames());
-    let mut engine = Engine::new(sr, bed.channels.len());
-    let mut published_frames = engine.band_analysis_frames();
-    let mut bed_block = vec![vec![0.0f32; BLOCK]; bed.channels.len()];
-    let mut key_block = vec![vec![0.0f32; BLOCK]; key.channels.len()];
-    let start = Instant::now();
-    let mut pos = (start_at * sr as f64) as usize % frames;
-    let mut played = 0u64;
-    let mut ready = false;
-    loop {
-        for (dst, src) in bed_block.iter_mut().zip(&bed.channels) {
+}
+
+impl Player {
+    fn new(
+        start_at: f64,
+        key: Audio,
+        bed: Audio,
+        params: Arc<UnderscoreParams>,
+        analysis: Arc<SharedAnalysis>,
+        meters_out: Arc<SharedMeters>,
+    ) -> Self {
+        let sr = bed.sample_rate as f32;
+        let frames = bed.frames().min(key.frames());
+        let engine = Engine::new(sr, bed.channels.len());
+        Self {
+            published_frames: engine.band_analysis_frames(),
+            bed_block: vec![vec![0.0f32; BLOCK]; bed.channels.len()],
+            key_block: vec![vec![0.0f32; BLOCK]; key.channels.len()],
+            pos: (start_at * sr as f64) as usize % frames,
+            frames,
+            engine,
+            key,
+            bed,
+            params,
+            analysis,
+            meters_out,
+        }
+    }
+
+    fn sample_rate(&self) -> f64 {
+        self.bed.sample_rate as f64
+    }
+
+    /// One block of `BLOCK` samples; `show` as the plugin's "editor open" condition.
+    fn block(&mut self, show: bool) {
+        let frames = self.frames;
+        for (dst, src) in self.bed_block.iter_mut().zip(&self.bed.channels) {
             for (i, d) in dst.iter_mut().enumerate() {
-                *d = src[(pos + i) % frames];
+                *d = src[(self.pos + i) % frames];
             }
         }
-        for (dst, src) in key_block.iter_mut().zip(&key.channels) {
+        for (dst, src) in self.key_block.iter_mut().zip(&self.key.channels) {
             for (i, d) in dst.iter_mut().enumerate() {
-                *d = src[(pos + i) % frames];
+                *d = src[(self.pos + i) % frames];
             }
         }
-        pos = (pos + BLOCK) % frames;
+        self.pos = (self.pos + BLOCK) % frames;
 
         // As in `Underscore::process()`.
-        engine.set_params(&params.engine_params());
-        let show = analysis.editor_open.load(Ordering::Relaxed) && state.is_open();
+        let engine = &mut self.engine;
+        engine.set_params(&self.params.engine_params());
         engine.set_analysis_enabled(show);
         let input_peak_db = if show {
-            meters::peak_db(&bed_block)
+            meters::peak_db(&self.bed_block)
         } else {
             0.0
         };
         {
-            let mut bed_refs: Vec<&mut [f32]> =
-                bed_block.iter_mut().map(|c| c.as_mut_slice()).collect();
-            engine.process_block(&mut bed_refs, &key_block);
+            let mut bed_refs: Vec<&mut [f32]> = self
+                .bed_block
+                .iter_mut()
+                .map(|c| c.as_mut_slice())
+                .collect();
+            engine.process_block(&mut bed_refs, &self.key_block);
         }
-        if show && engine.band_analysis_frames() != published_frames {
-            published_frames = engine.band_analysis_frames();
-            analysis.publish(engine.band_analysis());
+        if show && engine.band_analysis_frames() != self.published_frames {
+            self.published_frames = engine.band_analysis_frames();
+            self.analysis.publish(engine.band_analysis());
         }
         if show {
             let meter = engine.meter();
-            meters_out.publish(&BlockMeter {
+            self.meters_out.publish(&BlockMeter {
                 duck_db: meter.duck_gain_db(),
                 key_db: meter.key_level_db(),
                 speech: meter.speech_active,
                 input_peak_db,
-                output_peak_db: meters::peak_db(&bed_block),
+                output_peak_db: meters::peak_db(&self.bed_block),
             });
         }
+    }
+}
 
+/// Plays in real time while the window is open; reports the window's frame times at `ready`.
+fn feed(mut player: Player, window: Arc<WindowState>, ready_after: f64, linger: f64) {
+    let sr = player.sample_rate();
+    let start = Instant::now();
+    let mut played = 0u64;
+    let mut ready = false;
+    loop {
+        let show = player.analysis.editor_open.load(Ordering::Relaxed) && window.is_open();
+        player.block(show);
         played += BLOCK as u64;
-        let due = Duration::from_secs_f64(played as f64 / sr as f64);
+        let due = Duration::from_secs_f64(played as f64 / sr);
         if let Some(wait) = due.checked_sub(start.elapsed()) {
             std::thread::sleep(wait);
         }
         let elapsed = start.elapsed().as_secs_f64();
         if !ready && elapsed >= ready_after {
             ready = true;
+            report_window_frames(&window);
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "ready");
             let _ = out.flush();
@@ -297,6 +372,119 @@ fn feed(
         if elapsed >= ready_after + linger {
             std::process::exit(0);
         }
+    }
+}
+
+/// The open window's last ~4 s of frames: the real redraw interval and the UI build time.
+fn report_window_frames(window: &WindowState) {
+    let layout = window.layout();
+    match window.frames.stats() {
+        Some((interval, build)) => eprintln!(
+            "editor_shot: window {}x{} pt at {} %: frame interval mean {:.2} ms, p95 {:.2} ms \
+             ({:.1} fps); UI build mean {:.2} ms, p95 {:.2} ms ({} frames)",
+            layout.width_pt,
+            layout.height_pt,
+            layout.scale_pct,
+            interval.mean_ms,
+            interval.p95_ms,
+            interval.mean_fps(),
+            build.mean_ms,
+            build.p95_ms,
+            interval.frames,
+        ),
+        None => eprintln!("editor_shot: the window has drawn no frames"),
+    }
+}
+
+/// Simulated GUI frame rate of the benchmark, frames per second.
+const BENCH_FPS: f64 = 60.0;
+
+/// Headless benchmark: the whole editor UI through `egui::Context::run_ui` and tessellation,
+/// fed by the engine in simulated real time (one GUI frame per 1/60 s of audio).
+fn bench(mut player: Player, params: Arc<UnderscoreParams>, timed_frames: usize) {
+    let analysis = player.analysis.clone();
+    let meters_shared = player.meters_out.clone();
+    let gui = GuiContext::new(Arc::new(NoHost {
+        params: params.clone(),
+    }));
+    let setter = gui.param_setter();
+    let samples_per_frame = player.sample_rate() / BENCH_FPS;
+    let warm_up_frames = (10.0 * BENCH_FPS) as usize;
+    println!(
+        "editor_shot --bench: {timed_frames} frames per size after {warm_up_frames} warm-up \
+         frames (history full), headless egui layout + tessellation"
+    );
+    println!("| size (pt) | mean ms | p95 ms | max ms | fps at mean | vertices |");
+    println!("|---|---|---|---|---|---|");
+    let sizes = [
+        (MIN_WIDTH_PT, MIN_HEIGHT_PT),
+        (DEFAULT_WIDTH_PT, DEFAULT_HEIGHT_PT),
+        (1920, 1080),
+    ];
+    let mut worst_p95_ms = 0.0f64;
+    for (width_pt, height_pt) in sizes {
+        let window = Arc::new(WindowState::default());
+        let mut app = UnderscoreEditor::new(
+            params.clone(),
+            analysis.clone(),
+            meters_shared.clone(),
+            window,
+        );
+        let ctx = egui::Context::default();
+        ctx.set_theme(egui::Theme::Light);
+        let screen = egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(width_pt as f32, height_pt as f32),
+        );
+        let mut played = 0.0f64;
+        let mut times_ms = Vec::with_capacity(timed_frames);
+        let mut vertices = 0;
+        for frame in 0..warm_up_frames + timed_frames {
+            let t = frame as f64 / BENCH_FPS;
+            while played < (frame as f64 + 1.0) * samples_per_frame {
+                player.block(true);
+                played += BLOCK as f64;
+            }
+            app.set_frame_time(t);
+            let input = egui::RawInput {
+                screen_rect: Some(screen),
+                time: Some(t),
+                ..Default::default()
+            };
+            let started = Instant::now();
+            let mut output = ctx.run_ui(input, |ui| app.draw(ui, &setter));
+            let primitives = ctx.tessellate(output.shapes, output.pixels_per_point);
+            output.textures_delta.clear();
+            let elapsed = started.elapsed();
+            vertices = primitives
+                .iter()
+                .map(|p| match &p.primitive {
+                    egui::epaint::Primitive::Mesh(m) => m.vertices.len(),
+                    _ => 0,
+                })
+                .sum();
+            if frame >= warm_up_frames {
+                times_ms.push(elapsed.as_secs_f64() * 1000.0);
+            }
+        }
+        let s = FrameStats::of_ms(&times_ms).expect("at least one frame");
+        worst_p95_ms = worst_p95_ms.max(s.p95_ms);
+        println!(
+            "| {width_pt} x {height_pt} | {:.2} | {:.2} | {:.2} | {:.0} | {vertices} |",
+            s.mean_ms,
+            s.p95_ms,
+            s.max_ms,
+            s.mean_fps()
+        );
+    }
+    // The editor must redraw at 30 fps or more: its UI work has to fit in 1/30 s.
+    let budget_ms = 1000.0 / 30.0;
+    if worst_p95_ms > budget_ms {
+        eprintln!(
+            "editor_shot --bench: p95 frame time {worst_p95_ms:.2} ms exceeds {budget_ms:.1} ms \
+             (30 fps)"
+        );
+        std::process::exit(1);
     }
 }
 
@@ -327,33 +515,31 @@ fn main() {
     assert_eq!(spectral, args.mode == "Spectral", "Mode parameter not set");
     let analysis = Arc::new(SharedAnalysis::default());
     let meters_shared = Arc::new(SharedMeters::default());
-    let state = underscore::editor::default_state();
-    let Some(editor) = underscore::editor::create(
+    let player = Player::new(
+        args.start,
+        key,
+        bed,
         params.clone(),
         analysis.clone(),
         meters_shared.clone(),
-        state.clone(),
-    ) else {
+    );
+    if let Some(frames) = args.bench_frames {
+        bench(player, params, frames);
+        return;
+    }
+    // As a restored session would: the window opens at this size and scale.
+    params.editor_window.set_layout(args.layout);
+    let window = params.editor_window.clone();
+    let Some(editor) =
+        underscore::editor::create(params.clone(), analysis.clone(), meters_shared.clone())
+    else {
         eprintln!("editor_shot: the editor could not be created");
         std::process::exit(1);
     };
 
     {
-        let (params, state) = (params.clone(), state.clone());
-        let (start, seconds, linger) = (args.start, args.seconds, args.linger);
-        std::thread::spawn(move || {
-            feed(
-                start,
-                key,
-                bed,
-                params,
-                analysis,
-                meters_shared,
-                state,
-                seconds,
-                linger,
-            )
-        });
+        let (seconds, linger) = (args.seconds, args.linger);
+        std::thread::spawn(move || feed(player, window, seconds, linger));
     }
 
     let context = GuiContext::new(Arc::new(NoHost { params }));
@@ -365,7 +551,7 @@ fn main() {
         }
     };
     let _handle = spawned.handle;
-    if let Err(e) = nice_plug_egui::EguiEditorHandle::run_until_closed(spawned.window) {
+    if let Err(e) = underscore::editor::PluginEditorHandle::run_until_closed(spawned.window) {
         eprintln!("editor_shot: {e:?}");
         std::process::exit(1);
     }
