@@ -54,6 +54,17 @@ impl ParamInfo {
         Ok(())
     }
 
+    /// Whether two values in user units are the same setting: equal within 1e-4 of the range
+    /// for numbers (a host's normalised round trip moves a value by far less), exactly for
+    /// choices and switches.
+    pub fn same(&self, a: f32, b: f32) -> bool {
+        let tolerance = match self.kind {
+            Kind::Number { spec, scale, .. } => (spec.max - spec.min) * scale * 1e-4,
+            _ => 0.0,
+        };
+        (a - b).abs() <= tolerance
+    }
+
     /// The default in user units.
     pub fn default_value(&self) -> f32 {
         self.get(&EngineParams::default())

@@ -9,6 +9,7 @@
 
 mod history;
 mod host;
+mod preset_bar;
 mod slider;
 mod views;
 pub mod window;
@@ -85,6 +86,8 @@ pub struct UnderscoreEditor {
     param_rows: Vec<(Rect, Rect)>,
     bands: BandAnalysis,
     history: History,
+    /// The preset menu, its list and messages.
+    preset_bar: preset_bar::PresetBar,
     opened: Instant,
     last_frame: f64,
     input: Ballistics,
@@ -112,6 +115,7 @@ impl UnderscoreEditor {
             param_rows: Vec::with_capacity(32),
             bands: BandAnalysis::default(),
             history: History::default(),
+            preset_bar: preset_bar::PresetBar::default(),
             opened: Instant::now(),
             last_frame: 0.0,
             input: Ballistics::new(METER_FLOOR_DB, 20.0),
@@ -147,12 +151,12 @@ impl UnderscoreEditor {
         }
     }
 
-    fn top_bar(&self, ui: &mut Ui, setter: &ParamSetter) {
+    fn top_bar(&mut self, ui: &mut Ui, setter: &ParamSetter) {
         ui.horizontal(|ui| {
             ui.label(RichText::new("Underscore").strong().size(16.0));
             ui.separator();
-            ui.label("Preset: (default)")
-                .on_hover_text("Presets arrive in a later version.");
+            ui.label("Preset:");
+            self.preset_bar.ui(ui, &self.params, setter);
             ui.separator();
             ui.label("Mode:");
             let mode = self.params.mode.value();

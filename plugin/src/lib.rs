@@ -14,6 +14,7 @@ pub mod analysis;
 pub mod editor;
 pub mod meters;
 mod params;
+pub mod presets;
 pub use analysis::SharedAnalysis;
 pub use editor::UnderscoreEditor;
 pub use meters::SharedMeters;

@@ -56,6 +56,10 @@ pub struct UnderscoreParams {
     /// The editor window's size and scale, saved with the session (not a parameter).
     #[persist = "editor"]
     pub editor_window: Arc<WindowState>,
+    /// Name of the preset last loaded or saved (the editor marks it modified once a parameter
+    /// moves); saved with the session.
+    #[persist = "preset"]
+    pub preset_name: std::sync::RwLock<String>,
 }
 
 /// Host-facing choice of [`Mode`].
@@ -180,6 +184,7 @@ impl Default for UnderscoreParams {
             focus_low_hz: hz_param("Focus Low", spec::FOCUS_LOW_HZ),
             focus_high_hz: hz_param("Focus High", spec::FOCUS_HIGH_HZ),
             editor_window: Arc::new(WindowState::default()),
+            preset_name: std::sync::RwLock::new(String::new()),
         }
     }
 }

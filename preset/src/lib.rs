@@ -204,14 +204,9 @@ impl Preset {
     /// Whether `params` still equal this preset's settings (within display rounding), so the
     /// editor can mark the preset "modified" once any parameter moves.
     pub fn matches(&self, params: &EngineParams) -> bool {
-        PARAMS.iter().all(|info| {
-            let (a, b) = (info.get(&self.params), info.get(params));
-            let tolerance = match info.kind {
-                Kind::Number { spec, scale, .. } => (spec.max - spec.min) * scale * 1e-4,
-                _ => 0.0,
-            };
-            (a - b).abs() <= tolerance
-        })
+        PARAMS
+            .iter()
+            .all(|info| info.same(info.get(&self.params), info.get(params)))
     }
 
     /// A file name for this preset: its name in lower case, words joined by `_`.
