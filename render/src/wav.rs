@@ -427,3 +427,86 @@ impl Sink for WavSink {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("underscore-wav-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn unfinished_sink_leaves_no_file() {
+        let d = dir("drop");
+        let target = d.join("out.wav");
+        let mut sink = WavSink::create(&target, 2, 48_000, SampleFormat::Int24).unwrap();
+        sink.write(&[&[0.5, 2.0][..], &[-0.5, -2.0][..]]).unwrap();
+        assert_eq!(sink.clipped_samples(), 2);
+        assert!(temp_path(&target).exists());
+        drop(sink);
+        assert!(!temp_path(&target).exists() && !target.exists());
+    }
+
+    #[test]
+    fn all_formats_round_trip_and_truncation_mid_stream_is_an_error() {
+        let d = dir("formats");
+        let x: Vec<f32> = (0..1_000)
+            .map(|i| ((i as f32) * 0.01).sin() * 0.9)
+            .collect();
+        for (fmt, tol) in [
+            (SampleFormat::Int16, 1.0 / 32_768.0),
+            (SampleFormat::Int24, 1.0 / 8_388_608.0),
+            (SampleFormat::Int32, 1e-7),
+            (SampleFormat::Float32, 0.0),
+        ] {
+            let target = d.join(format!("{fmt:?}.wav"));
+            let mut sink = WavSink::create(&target, 1, 44_100, fmt).unwrap();
+            sink.write(&[&x[..]]).unwrap();
+            sink.finish().unwrap();
+            let mut src = WavSource::open(&target).unwrap();
+            assert_eq!(
+                (src.frames(), src.sample_rate_hz(), src.format()),
+                (1_000, 44_100, fmt)
+            );
+            let mut buf = vec![vec![0.0; 1_000]];
+            assert_eq!(src.read(&mut buf, 1_000).unwrap(), 1_000);
+            let worst = buf[0]
+                .iter()
+                .zip(&x)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(worst <= tol, "{fmt:?}: {worst}");
+        }
+        // A file cut short after it was opened (a copy still in progress, a failing disk),
+        // longer than the read buffer so the cut is met while streaming.
+        let target = d.join("long.wav");
+        let mut sink = WavSink::create(&target, 1, 48_000, SampleFormat::Int16).unwrap();
+        for _ in 0..1_500 {
+            sink.write(&[&x[..]]).unwrap();
+        }
+        sink.finish().unwrap();
+        let mut src = WavSource::open(&target).unwrap();
+        File::options()
+            .write(true)
+            .open(&target)
+            .unwrap()
+            .set_len(1_000_000)
+            .unwrap();
+        let mut buf = vec![vec![0.0; 8_192]];
+        let e = loop {
+            match src.read(&mut buf, 8_192) {
+                Ok(0) => panic!("read past the cut"),
+                Ok(_) => {}
+                Err(e) => break e,
+            }
+        };
+        assert!(
+            e.to_string().contains("long.wav") && e.problem.contains("truncated"),
+            "{e}"
+        );
+    }
+}
