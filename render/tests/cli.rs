@@ -578,3 +578,65 @@ fn output_over_an_input_is_refused() {
     assert!(stderr(&o).contains("must not overwrite an input"));
     assert_eq!(std::fs::read(&mx).unwrap(), before);
 }
+
+#[test]
+fn surround_and_mono_layouts() {
+    let dir = folder("layouts");
+    let n = SR as usize;
+    let v = voice(n);
+    let silent = vec![0.0; n];
+    let dx51 = dir.join("dx51.wav");
+    write_wav(
+        &dx51,
+        SR,
+        &[
+            silent.clone(),
+            silent.clone(),
+            v.clone(),
+            silent.clone(),
+            silent.clone(),
+            silent.clone(),
+        ],
+        Fmt::F32,
+    );
+    let dx_mono = dir.join("dxm.wav");
+    write_wav(&dx_mono, SR, &[v.clone()], Fmt::F32);
+    let bed51 = dir.join("bed51.wav");
+    write_wav(&bed51, SR, &vec![sine(500.0, 0.3, n); 6], Fmt::F32);
+    let bed_mono = dir.join("bedm.wav");
+    write_wav(&bed_mono, SR, &[sine(500.0, 0.3, n)], Fmt::F32);
+    // A 5.1 key is read from its centre: the same render as the mono key on its own.
+    let render = |dx: &Path, bed: &Path, out: &str| {
+        let out = dir.join(out);
+        let mix = dir.join(format!(
+            "mix_{}",
+            out.file_name().unwrap().to_str().unwrap()
+        ));
+        let o = run(&[
+            "render",
+            "--dialogue",
+            s(dx),
+            "--bed",
+            s(bed),
+            "-o",
+            s(&out),
+            "--mix-output",
+            s(&mix),
+            "-q",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (read_wav(&out), read_wav(&mix).1)
+    };
+    let ((spec, a), mix) = render(&dx51, &bed51, "a.wav");
+    let ((_, b), _) = render(&dx_mono, &bed51, "b.wav");
+    assert_eq!(spec.channels, 6);
+    assert_eq!(a, b);
+    // Default 5.1 shares: the centre is ducked most, the LFE not at all.
+    let tail = 14_400..24_000; // inside the first phrase
+    let level = |x: &[f32]| x[tail.clone()].iter().map(|v| v * v).sum::<f32>();
+    assert!(level(&a[2]) < 0.5 * level(&a[0]) && level(&a[3]) > 0.99 * level(&sine(500.0, 0.3, n)));
+    // The 5.1 dialogue goes to the mix's centre channel unchanged.
+    assert!((mix[2][n / 4] - (a[2][n / 4] + v[n / 4])).abs() < 1e-6);
+    let ((spec, _), _) = render(&dx51, &bed_mono, "c.wav");
+    assert_eq!(spec.channels, 1);
+}
