@@ -600,7 +600,7 @@ fn surround_and_mono_layouts() {
         Fmt::F32,
     );
     let dx_mono = dir.join("dxm.wav");
-    write_wav(&dx_mono, SR, &[v.clone()], Fmt::F32);
+    write_wav(&dx_mono, SR, std::slice::from_ref(&v), Fmt::F32);
     let bed51 = dir.join("bed51.wav");
     write_wav(&bed51, SR, &vec![sine(500.0, 0.3, n); 6], Fmt::F32);
     let bed_mono = dir.join("bedm.wav");
