@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds Underscore, installs the bundles for the current user and runs the main job: the
-# development scenes rendered through the plugin (CLAP ABI, as a DAW does) and scored.
+# Builds Underscore, installs the bundles for the current user, renders the bundled demo scene
+# with the offline renderer (`underscore render`), and runs the main job: the development
+# scenes rendered through the plugin (CLAP ABI, as a DAW does) and scored.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,25 @@ cp -r target/bundled/Underscore.clap "$HOME/.clap/"
 cp -r target/bundled/Underscore.vst3 "$HOME/.vst3/"
 echo "installed: $HOME/.clap/Underscore.clap and $HOME/.vst3/Underscore.vst3"
 
+echo "== render CLI"
+cargo build -q --release -p underscore-render
+UNDERSCORE_CLI=target/release/underscore
+DEMO_OUT=target/demo
+demo_outputs=""
+if [ -f demo/dialogue.wav ]; then
+  echo "== demo: demo/ (CC0, see demo/CREDITS.md) rendered with $UNDERSCORE_CLI"
+  # bed:preset pairs; each gives the ducked bed, dialogue + ducked bed, a report and JSON.
+  for pair in music:drama_under_score ambience:exterior_ambience_bed; do
+    bed="${pair%%:*}"; preset="${pair#*:}"
+    "$UNDERSCORE_CLI" render --dialogue demo/dialogue.wav --bed "demo/$bed.wav" --preset "$preset" \
+      -o "$DEMO_OUT/${bed}_ducked.wav" --mix-output "$DEMO_OUT/${bed}_mix.wav" \
+      --report "$DEMO_OUT/${bed}_report.png" --json "$DEMO_OUT/${bed}_report.json"
+    demo_outputs+="  $DEMO_OUT/${bed}_ducked.wav (ducked $bed, preset $preset), $DEMO_OUT/${bed}_mix.wav (with dialogue), $DEMO_OUT/${bed}_report.png"$'\n'
+  done
+else
+  echo "no demo/ folder: skipped the demo render"
+fi
+
 MATERIAL="${UNDERSCORE_MATERIAL:-../shared/material}"
 if [ -d "$MATERIAL" ]; then
   echo "== rendering the scenes in $MATERIAL through the plugin"
@@ -22,4 +42,8 @@ if [ -d "$MATERIAL" ]; then
   echo "ducked beds: out/scenes/<scene>/<bed>_ducked.wav; table: out/scenes/table.md"
 else
   echo "no scene material at $MATERIAL (set UNDERSCORE_MATERIAL): skipped the render"
+fi
+if [ -n "$demo_outputs" ]; then
+  echo "== demo outputs"
+  printf '%s' "$demo_outputs"
 fi

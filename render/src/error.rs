@@ -1,0 +1,72 @@
+//! [`RenderError`]: what went wrong, and with which file.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Whether an error is the command line's fault (exit code 2) or the inputs' (exit code 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A bad option value (`--set`, `--block`, ...): exit code 2.
+    Usage,
+    /// A file that is missing, unreadable or does not fit the render: exit code 1.
+    Input,
+    /// Writing an output failed: exit code 1.
+    Output,
+}
+
+/// A render that could not run or finish: the file concerned (if any) and the problem, in
+/// words a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderError {
+    pub kind: ErrorKind,
+    pub path: Option<PathBuf>,
+    pub problem: String,
+}
+
+impl RenderError {
+    /// A problem with the input file `path`.
+    pub fn input(path: &Path, problem: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Input,
+            path: Some(path.to_path_buf()),
+            problem: problem.into(),
+        }
+    }
+
+    /// A problem writing the output file `path`.
+    pub fn output(path: &Path, problem: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Output,
+            path: Some(path.to_path_buf()),
+            problem: problem.into(),
+        }
+    }
+
+    /// A bad command-line value.
+    pub fn usage(problem: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Usage,
+            path: None,
+            problem: problem.into(),
+        }
+    }
+
+    /// The process exit code for this error: 2 for usage errors, 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self.kind {
+            ErrorKind::Usage => 2,
+            ErrorKind::Input | ErrorKind::Output => 1,
+        }
+    }
+}
+
+impl fmt::Display for RenderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(p) => write!(f, "{}: {}", p.display(), self.problem),
+            None => write!(f, "{}", self.problem),
+        }
+    }
+}
+
+impl std::error::Error for RenderError {}

@@ -1,0 +1,442 @@
+//! `--report`: a PNG with the bed's level change over time (speech shaded) and a time x band
+//! heat map of the masking overlap before and after ducking.
+//!
+//! Drawn on a plain RGB raster and encoded with `png`; text uses the public-domain 8x8 bitmap
+//! font of the `font8x8` crate, so no font file is needed. Colours: the heat maps use viridis
+//! (perceptually uniform, readable in grey and with the common colour-vision deficiencies);
+//! the curve and shading use the Okabe-Ito vermillion and bluish green, as the editor does.
+
+use std::path::Path;
+
+use crate::cli::RenderReport;
+use crate::error::RenderError;
+use crate::stats::Summary;
+
+type Rgb = [u8; 3];
+
+const BLACK: Rgb = [0, 0, 0];
+const GRID: Rgb = [225, 225, 225];
+const AXIS: Rgb = [90, 90, 90];
+/// Okabe-Ito vermillion: the reduction curve.
+const VERMILLION: Rgb = [213, 94, 0];
+/// Okabe-Ito bluish green, lightened: speech regions.
+const SPEECH: Rgb = [178, 226, 212];
+/// Heat-map columns without speech (nothing to mask).
+const NO_SPEECH: Rgb = [210, 210, 210];
+/// Top of the overlap colour scale, dB.
+const OVERLAP_MAX_DB: f32 = 30.0;
+
+/// Viridis at 0, 0.1, ..., 1 (matplotlib's values).
+const VIRIDIS: [Rgb; 11] = [
+    [68, 1, 84],
+    [72, 36, 117],
+    [65, 68, 135],
+    [53, 95, 141],
+    [42, 120, 142],
+    [33, 145, 140],
+    [34, 168, 132],
+    [68, 191, 112],
+    [122, 209, 81],
+    [189, 223, 38],
+    [253, 231, 37],
+];
+
+/// Viridis colour for `t` in 0..=1.
+pub fn viridis(t: f32) -> Rgb {
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let x = t * 10.0;
+    let i = (x.floor() as usize).min(9);
+    let f = x - i as f32;
+    let (a, b) = (VIRIDIS[i], VIRIDIS[i + 1]);
+    std::array::from_fn(|k| (a[k] as f32 + f * (b[k] as f32 - a[k] as f32)).round() as u8)
+}
+
+/// An RGB raster.
+struct Canvas {
+    w: usize,
+    h: usize,
+    px: Vec<u8>,
+}
+
+impl Canvas {
+    fn new(w: usize, h: usize) -> Self {
+        Self {
+            w,
+            h,
+            px: vec![255; w * h * 3],
+        }
+    }
+
+    fn set(&mut self, x: i64, y: i64, c: Rgb) {
+        if x >= 0 && y >= 0 && (x as usize) < self.w && (y as usize) < self.h {
+            let i = (y as usize * self.w + x as usize) * 3;
+            self.px[i..i + 3].copy_from_slice(&c);
+        }
+    }
+
+    fn rect(&mut self, x0: i64, y0: i64, x1: i64, y1: i64, c: Rgb) {
+        for y in y0.max(0)..y1.min(self.h as i64) {
+            for x in x0.max(0)..x1.min(self.w as i64) {
+                self.set(x, y, c);
+            }
+        }
+    }
+
+    /// A 2-pixel line.
+    fn line(&mut self, x0: f64, y0: f64, x1: f64, y1: f64, c: Rgb) {
+        let steps = ((x1 - x0).abs().max((y1 - y0).abs()).ceil() as usize).max(1);
+        for s in 0..=steps {
+            let t = s as f64 / steps as f64;
+            let (x, y) = (x0 + t * (x1 - x0), y0 + t * (y1 - y0));
+            let (x, y) = (x.round() as i64, y.round() as i64);
+            self.rect(x, y, x + 2, y + 2, c);
+        }
+    }
+
+    /// Text at `scale` (8 x `scale` pixels per glyph); non-ASCII shows as '?'.
+    fn text(&mut self, x: i64, y: i64, s: &str, scale: i64, c: Rgb) {
+        for (i, ch) in s.chars().enumerate() {
+            let code = if ch.is_ascii() {
+                ch as usize
+            } else {
+                '?' as usize
+            };
+            let glyph = font8x8::legacy::BASIC_LEGACY[code];
+            let gx = x + i as i64 * 8 * scale;
+            for (row, bits) in glyph.iter().enumerate() {
+                for col in 0..8 {
+                    if bits & (1 << col) != 0 {
+                        let (px, py) = (gx + col * scale, y + row as i64 * scale);
+                        self.rect(px, py, px + scale, py + scale, c);
+                    }
+                }
+            }
+        }
+    }
+
+    fn text_width(s: &str, scale: i64) -> i64 {
+        s.chars().count() as i64 * 8 * scale
+    }
+
+    fn text_right(&mut self, x_right: i64, y: i64, s: &str, scale: i64, c: Rgb) {
+        self.text(x_right - Self::text_width(s, scale), y, s, scale, c);
+    }
+
+    fn text_centre(&mut self, x_centre: i64, y: i64, s: &str, scale: i64, c: Rgb) {
+        self.text(x_centre - Self::text_width(s, scale) / 2, y, s, scale, c);
+    }
+
+    fn encode(&self, path: &Path) -> Result<Vec<u8>, RenderError> {
+        let mut bytes = Vec::new();
+        let fail = |e: png::EncodingError| {
+            RenderError::output(path, format!("cannot encode the PNG: {e}"))
+        };
+        let mut enc = png::Encoder::new(&mut bytes, self.w as u32, self.h as u32);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().map_err(fail)?;
+        writer.write_image_data(&self.px).map_err(fail)?;
+        writer.finish().map_err(fail)?;
+        Ok(bytes)
+    }
+}
+
+/// A "nice" tick step (1, 2 or 5 x 10^k) for about `ticks` ticks over `range`.
+fn tick_step(range: f64, ticks: f64) -> f64 {
+    let raw = (range / ticks).max(1e-9);
+    let mag = 10f64.powf(raw.log10().floor());
+    let n = raw / mag;
+    let m = if n < 1.5 {
+        1.0
+    } else if n < 3.5 {
+        2.0
+    } else if n < 7.5 {
+        5.0
+    } else {
+        10.0
+    };
+    m * mag
+}
+
+fn format_hz(hz: f64) -> String {
+    if hz >= 1000.0 {
+        format!("{}k", hz / 1000.0)
+    } else {
+        format!("{hz}")
+    }
+}
+
+/// Plot area of one panel.
+#[derive(Clone, Copy)]
+struct Area {
+    x0: i64,
+    y0: i64,
+    x1: i64,
+    y1: i64,
+}
+
+impl Area {
+    fn w(&self) -> i64 {
+        self.x1 - self.x0
+    }
+    fn h(&self) -> i64 {
+        self.y1 - self.y0
+    }
+}
+
+/// Time axis under `a`: ticks, labels and the unit.
+fn time_axis(c: &mut Canvas, a: Area, duration_s: f64, grid_to: i64) {
+    let step = tick_step(duration_s, 8.0);
+    let mut t = 0.0;
+    while t <= duration_s + 1e-9 {
+        let x = a.x0 + ((t / duration_s.max(1e-9)) * a.w() as f64).round() as i64;
+        c.rect(x, grid_to, x + 1, a.y1, GRID);
+        c.rect(x, a.y1, x + 1, a.y1 + 5, AXIS);
+        let label = if step < 1.0 {
+            format!("{t:.1}")
+        } else {
+            format!("{t:.0}")
+        };
+        c.text_centre(x, a.y1 + 8, &label, 1, BLACK);
+        t += step;
+    }
+    c.text_right(a.x1, a.y1 + 20, "time (s)", 1, BLACK);
+}
+
+fn frame(c: &mut Canvas, a: Area) {
+    c.rect(a.x0, a.y0, a.x1, a.y0 + 1, AXIS);
+    c.rect(a.x0, a.y1, a.x1 + 1, a.y1 + 1, AXIS);
+    c.rect(a.x0, a.y0, a.x0 + 1, a.y1, AXIS);
+    c.rect(a.x1, a.y0, a.x1 + 1, a.y1, AXIS);
+}
+
+/// Column index range covered by pixel column `px` of `a`.
+fn column_at(a: Area, px: i64, columns: usize) -> usize {
+    (((px - a.x0) as f64 / a.w() as f64 * columns as f64) as usize).min(columns.saturating_sub(1))
+}
+
+fn gain_panel(c: &mut Canvas, a: Area, s: &Summary) {
+    let cols = &s.timeline;
+    let lowest = cols.iter().filter_map(|k| k.gain_db).fold(0.0f64, f64::min);
+    let floor_db = ((lowest.min(-6.0) / 3.0).floor() * 3.0).max(-60.0);
+    let y_of = |db: f64| a.y0 as f64 + (db / floor_db).clamp(0.0, 1.0) * a.h() as f64;
+    // Speech shading.
+    for px in a.x0..a.x1 {
+        let k = column_at(a, px, cols.len());
+        if cols.get(k).is_some_and(|k| k.speech_share >= 0.5) {
+            c.rect(px, a.y0, px + 1, a.y1, SPEECH);
+        }
+    }
+    let step = tick_step(-floor_db, 5.0);
+    let mut db = 0.0;
+    while db >= floor_db - 1e-9 {
+        let y = y_of(db).round() as i64;
+        c.rect(a.x0, y, a.x1, y + 1, GRID);
+        c.text_right(a.x0 - 6, y - 4, &format!("{db:.0}"), 1, BLACK);
+        db -= step;
+    }
+    time_axis(c, a, s.duration_s, a.y0);
+    // The curve: per pixel column, the column's level change (gaps where the bed is silent).
+    let mut last: Option<(f64, f64)> = None;
+    for px in a.x0..a.x1 {
+        let k = column_at(a, px, cols.len());
+        match cols.get(k).and_then(|k| k.gain_db) {
+            Some(g) => {
+                let p = (px as f64, y_of(g.min(0.0)));
+                if let Some(q) = last {
+                    c.line(q.0, q.1, p.0, p.1, VERMILLION);
+                }
+                last = Some(p);
+            }
+            None => last = None,
+        }
+    }
+    frame(c, a);
+    c.text(a.x0 - 80, a.y0 + a.h() / 2 - 4, "dB", 1, BLACK);
+}
+
+fn heat_panel(c: &mut Canvas, a: Area, s: &Summary, after: bool) {
+    let cols = &s.timeline;
+    let bands = s.band_centres_hz.len();
+    if bands == 0 {
+        c.text(a.x0 + 10, a.y0 + 10, "no band analysis", 1, BLACK);
+        frame(c, a);
+        return;
+    }
+    for px in a.x0..a.x1 {
+        let k = column_at(a, px, cols.len());
+        let col = &cols[k.min(cols.len() - 1)];
+        let values = if after {
+            &col.overlap_after_db
+        } else {
+            &col.overlap_before_db
+        };
+        for py in a.y0..a.y1 {
+            // Band 0 at the bottom.
+            let b = ((a.y1 - 1 - py) as f64 / a.h() as f64 * bands as f64) as usize;
+            let colour = match values.get(b.min(bands - 1)) {
+                Some(v) => viridis(v / OVERLAP_MAX_DB),
+                None => NO_SPEECH,
+            };
+            c.set(px, py, colour);
+        }
+    }
+    // Frequency labels at the bands nearest round frequencies.
+    let centres = &s.band_centres_hz;
+    for hz in [100.0f32, 300.0, 1_000.0, 3_000.0, 10_000.0] {
+        let Some((b, _)) = centres
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| (**c / hz).ln().abs() < 0.2)
+            .min_by(|x, y| (x.1 / hz).ln().abs().total_cmp(&(y.1 / hz).ln().abs()))
+        else {
+            continue;
+        };
+        let y = a.y1 - ((b as f64 + 0.5) / bands as f64 * a.h() as f64).round() as i64;
+        c.rect(a.x0 - 5, y, a.x0, y + 1, AXIS);
+        c.text_right(a.x0 - 8, y - 4, &format_hz(hz as f64), 1, BLACK);
+    }
+    c.text(a.x0 - 80, a.y0 + a.h() / 2 - 4, "Hz", 1, BLACK);
+    time_axis(c, a, s.duration_s, a.y1);
+    frame(c, a);
+}
+
+fn colour_bar(c: &mut Canvas, x: i64, y0: i64, y1: i64) {
+    let h = y1 - y0;
+    for y in y0..y1 {
+        let t = (y1 - 1 - y) as f32 / h as f32;
+        c.rect(x, y, x + 18, y + 1, viridis(t));
+    }
+    frame(
+        c,
+        Area {
+            x0: x,
+            y0,
+            x1: x + 18,
+            y1,
+        },
+    );
+    for db in [0.0f32, 10.0, 20.0, 30.0] {
+        let y = y1 - (db / OVERLAP_MAX_DB * h as f32).round() as i64;
+        c.rect(x + 18, y, x + 23, y + 1, AXIS);
+        let label = if db >= OVERLAP_MAX_DB {
+            format!(">={db:.0}")
+        } else {
+            format!("{db:.0}")
+        };
+        c.text(x + 26, y - 4, &label, 1, BLACK);
+    }
+    c.text(x - 4, y0 - 40, "overlap", 1, BLACK);
+    c.text(x - 4, y0 - 30, "dB", 1, BLACK);
+    c.text(x - 4, y1 + 8, "grey: no", 1, BLACK);
+    c.text(x - 4, y1 + 18, "speech", 1, BLACK);
+}
+
+/// Draws the report picture for a finished render.
+pub fn draw(r: &RenderReport, bed: &Path) -> Result<Vec<u8>, RenderError> {
+    let s = &r.summary;
+    let (w, h) = (1_200usize, 1_000usize);
+    let mut c = Canvas::new(w, h);
+    let name = bed.file_name().map_or_else(
+        || bed.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mode = underscore_dsp::param_table::find("mode")
+        .map_or(String::new(), |i| i.format(i.get(&r.params)));
+    c.text(20, 12, &format!("Underscore render: {name}"), 2, BLACK);
+    c.text(
+        20,
+        38,
+        &format!(
+            "preset {}, mode {mode}, depth {} dB, clarity {} dB; {:.1} s at {} Hz, latency \
+             {} samples compensated",
+            r.preset,
+            r.params.depth_db,
+            r.params.clarity_db,
+            s.duration_s,
+            s.sample_rate_hz,
+            s.latency_samples,
+        ),
+        1,
+        BLACK,
+    );
+    c.text(
+        20,
+        50,
+        &format!(
+            "speech {:.0} % of the time; bed reduction {} dB mean during speech, {} dB max; \
+             dialogue - bed (speech-gated) {} LU before, {} LU after",
+            100.0 * s.speech_share,
+            s.mean_reduction_speech_db
+                .map_or("n/a".into(), |v| format!("{v:.1}")),
+            s.max_reduction_db
+                .map_or("n/a".into(), |v| format!("{v:.1}")),
+            s.dialogue_to_bed_before_lu()
+                .map_or("n/a".into(), |v| format!("{v:+.1}")),
+            s.dialogue_to_bed_after_lu()
+                .map_or("n/a".into(), |v| format!("{v:+.1}")),
+        ),
+        1,
+        BLACK,
+    );
+    let (x0, x1) = (90i64, w as i64 - 120);
+    let panels = [(90i64, 330i64), (400, 640), (710, 950)];
+    let titles = [
+        "Bed level change (after - before, K-weighted, dB); speech detected: shaded green",
+        "Masking overlap BEFORE ducking: bed over (dialogue - Clarity), per band, during speech",
+        "Masking overlap AFTER ducking",
+    ];
+    for (i, ((y0, y1), title)) in panels.iter().zip(titles).enumerate() {
+        c.text(x0, y0 - 22, title, 1, BLACK);
+        let a = Area {
+            x0,
+            y0: *y0,
+            x1,
+            y1: *y1,
+        };
+        if i == 0 {
+            gain_panel(&mut c, a, s);
+        } else {
+            heat_panel(&mut c, a, s, i == 2);
+        }
+    }
+    // Legend for the first panel, one colour bar for both heat maps.
+    let lx = x1 + 16;
+    c.rect(lx, 100, lx + 14, 110, SPEECH);
+    c.text(lx + 18, 101, "speech", 1, BLACK);
+    c.rect(lx, 122, lx + 14, 124, VERMILLION);
+    c.text(lx + 18, 119, "level", 1, BLACK);
+    c.text(lx + 18, 129, "change", 1, BLACK);
+    colour_bar(&mut c, lx + 6, 420, 930);
+    c.encode(bed)
+}
+
+/// Draws the report and writes it to `path` through a temporary file.
+pub fn write_png(path: &Path, r: &RenderReport, bed: &Path) -> Result<(), RenderError> {
+    let bytes = draw(r, bed).map_err(|e| RenderError::output(path, e.problem))?;
+    crate::write_atomically(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn viridis_ends_and_middle() {
+        assert_eq!(viridis(0.0), [68, 1, 84]);
+        assert_eq!(viridis(1.0), [253, 231, 37]);
+        assert_eq!(viridis(0.5), [33, 145, 140]);
+        assert_eq!(viridis(f32::NAN), [68, 1, 84]);
+    }
+
+    #[test]
+    fn ticks_are_round() {
+        assert_eq!(tick_step(25.0, 8.0), 2.0);
+        assert_eq!(tick_step(3600.0, 8.0), 500.0);
+        assert_eq!(tick_step(12.0, 5.0), 2.0);
+    }
+}
