@@ -14,7 +14,7 @@ OUT="docs/editor.png"
 if [ $# -gt 0 ] && [ "$1" != "--" ]; then OUT="$1"; shift; fi
 if [ "${1:-}" = "--" ]; then shift; fi
 SHOT_ARGS=("$@")
-if [ ${#SHOT_ARGS[@]} -eq 0 ]; then SHOT_ARGS=(--mode spectral --start 5.5 --seconds 10); fi
+if [ ${#SHOT_ARGS[@]} -eq 0 ]; then SHOT_ARGS=(--preset drama_under_score --mode spectral --start 5.5 --seconds 10); fi
 
 for tool in Xvfb import convert timeout; do
   command -v "$tool" >/dev/null || { echo "editor-shot: $tool not found (run scripts/deps.sh)" >&2; exit 1; }

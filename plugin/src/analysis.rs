@@ -19,6 +19,7 @@ pub struct SharedAnalysis {
     bands: AtomicUsize,
     centre_hz: [AtomicF32; MAX_BANDS],
     dialogue_db: [AtomicF32; MAX_BANDS],
+    dialogue_soft_db: [AtomicF32; MAX_BANDS],
     bed_db: [AtomicF32; MAX_BANDS],
     overlap_db: [AtomicF32; MAX_BANDS],
     reduction_db: [AtomicF32; MAX_BANDS],
@@ -32,6 +33,7 @@ impl Default for SharedAnalysis {
             bands: AtomicUsize::new(0),
             centre_hz: std::array::from_fn(|_| AtomicF32::new(0.0)),
             dialogue_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
+            dialogue_soft_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
             bed_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
             overlap_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
             reduction_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
@@ -48,6 +50,7 @@ impl SharedAnalysis {
         for b in 0..a.bands.min(MAX_BANDS) {
             self.centre_hz[b].store(a.centre_hz[b], Ordering::Relaxed);
             self.dialogue_db[b].store(a.dialogue_db[b], Ordering::Relaxed);
+            self.dialogue_soft_db[b].store(a.dialogue_soft_db[b], Ordering::Relaxed);
             self.bed_db[b].store(a.bed_db[b], Ordering::Relaxed);
             self.overlap_db[b].store(a.overlap_db[b], Ordering::Relaxed);
             self.reduction_db[b].store(a.reduction_db[b], Ordering::Relaxed);
@@ -69,6 +72,7 @@ impl SharedAnalysis {
             for b in 0..bands {
                 out.centre_hz[b] = self.centre_hz[b].load(Ordering::Relaxed);
                 out.dialogue_db[b] = self.dialogue_db[b].load(Ordering::Relaxed);
+                out.dialogue_soft_db[b] = self.dialogue_soft_db[b].load(Ordering::Relaxed);
                 out.bed_db[b] = self.bed_db[b].load(Ordering::Relaxed);
                 out.overlap_db[b] = self.overlap_db[b].load(Ordering::Relaxed);
                 out.reduction_db[b] = self.reduction_db[b].load(Ordering::Relaxed);
@@ -100,6 +104,7 @@ mod tests {
         for b in 0..30 {
             a.centre_hz[b] = v;
             a.dialogue_db[b] = v;
+            a.dialogue_soft_db[b] = v;
             a.bed_db[b] = v;
             a.overlap_db[b] = v;
             a.reduction_db[b] = v;

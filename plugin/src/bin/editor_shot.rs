@@ -8,7 +8,8 @@
 //! `--linger` more seconds have passed.
 //!
 //! ```text
-//! editor_shot [--scene DIR | --dialogue FILE --bed FILE] [--mode broadband|spectral]
+//! editor_shot [--scene DIR | --dialogue FILE --bed FILE] [--preset NAME]
+//!             [--mode broadband|spectral]
 //!             [--start S] [--seconds S] [--linger S] [--size WxH] [--scale PCT] [--bench N]
 //! ```
 //!
@@ -111,6 +112,8 @@ struct Args {
     scene: Option<PathBuf>,
     /// The Mode parameter's display name: "Broadband" or "Spectral".
     mode: &'static str,
+    /// A preset loaded before the window opens (as the preset bar loads it).
+    preset: Option<String>,
     start: f64,
     seconds: f64,
     linger: f64,
@@ -125,6 +128,7 @@ fn parse_args() -> Result<Args, String> {
         bed: None,
         scene: None,
         mode: "Spectral",
+        preset: None,
         start: 0.0,
         seconds: 9.0,
         linger: 60.0,
@@ -144,6 +148,7 @@ fn parse_args() -> Result<Args, String> {
             "--dialogue" => a.dialogue = Some(value()?.into()),
             "--bed" => a.bed = Some(value()?.into()),
             "--scene" => a.scene = Some(value()?.into()),
+            "--preset" => a.preset = Some(value()?),
             "--mode" => {
                 a.mode = match value()?.as_str() {
                     "broadband" => "Broadband",
@@ -174,7 +179,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "-h" | "--help" => {
                 println!(
-                    "editor_shot [--scene DIR | --dialogue FILE --bed FILE] \
+                    "editor_shot [--scene DIR | --dialogue FILE --bed FILE] [--preset NAME] \
                      [--mode broadband|spectral] [--start S] [--seconds S] [--linger S] \
                      [--size WxH] [--scale PCT] [--bench N]"
                 );
@@ -503,6 +508,19 @@ fn main() {
     }
 
     let params = Arc::new(UnderscoreParams::default());
+    if let Some(name) = &args.preset {
+        let preset = underscore_preset::find(name).unwrap_or_else(|e| {
+            eprintln!("editor_shot: {e}");
+            std::process::exit(1);
+        });
+        let host = NoHost {
+            params: params.clone(),
+        };
+        underscore::presets::apply(&params, &ParamSetter::new(&host), &preset.params);
+        if let Ok(mut current) = params.preset_name.write() {
+            current.clone_from(&preset.name);
+        }
+    }
     // Through the parameter itself, so the editor's Mode switch and the engine agree.
     let mode = params
         .mode

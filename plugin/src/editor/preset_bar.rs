@@ -118,7 +118,7 @@ impl PresetBar {
         };
         let mut chosen = None;
         if ui
-            .small_button("◀")
+            .small_button("<")
             .on_hover_text("Previous preset")
             .clicked()
             && count > 0
@@ -165,7 +165,7 @@ impl PresetBar {
             "Scene presets: each sets every parameter, as one undoable change per parameter. \
              * means a parameter was changed since the preset was loaded.",
         );
-        if ui.small_button("▶").on_hover_text("Next preset").clicked() && count > 0 {
+        if ui.small_button(">").on_hover_text("Next preset").clicked() && count > 0 {
             chosen = Some(step(1));
         }
         if let Some(i) = chosen {
@@ -174,12 +174,15 @@ impl PresetBar {
         self.save_ui(ui, params, current);
         if !self.problems.is_empty() {
             let n = self.problems.len();
-            ui.label(RichText::new(format!("⚠ {n}")).color(palette::REDUCTION))
-                .on_hover_text(format!(
-                    "{n} user preset file{} could not be read (left unchanged):\n{}",
-                    if n == 1 { "" } else { "s" },
-                    self.problems.join("\n")
-                ));
+            ui.label(
+                RichText::new(format!("{n} bad file{}", if n == 1 { "" } else { "s" }))
+                    .color(palette::REDUCTION),
+            )
+            .on_hover_text(format!(
+                "{n} user preset file{} could not be read (left unchanged):\n{}",
+                if n == 1 { "" } else { "s" },
+                self.problems.join("\n")
+            ));
         }
         if let Some(m) = &self.message {
             let colour = if m.problem {

@@ -158,10 +158,11 @@ pub fn overlap_view(ui: &mut Ui, size: egui::Vec2, a: &BandAnalysis, s: &Overlap
     let dialogue: Vec<f32> = (0..n).map(|b| y_of(a.dialogue_db[b])).collect();
     let bed: Vec<f32> = (0..n).map(|b| y_of(a.bed_db[b])).collect();
     let target: Vec<f32> = (0..n)
-        .map(|b| y_of(a.dialogue_db[b] - s.clarity_db))
+        .map(|b| y_of(a.dialogue_soft_db[b] - s.clarity_db))
         .collect();
 
-    // Overlap: where the bed is above (dialogue - Clarity); smaller y is louder.
+    // Overlap: where the bed is above (the dialogue's soft level - Clarity), the level Clarity
+    // is measured against; smaller y is louder.
     for b in 0..n - 1 {
         let (d0, d1) = (target[b] - bed[b], target[b + 1] - bed[b + 1]);
         let (x0, x1) = (x[b], x[b + 1]);
@@ -223,9 +224,10 @@ pub fn overlap_view(ui: &mut Ui, size: egui::Vec2, a: &BandAnalysis, s: &Overlap
             Stroke::new(1.0, palette::TEXT_DIM),
         );
         let text = format!(
-            "{} Hz\ndialogue {:.0} dB\nbed {:.0} dB\nreduction {:.1} dB",
+            "{} Hz\ndialogue {:.0} dB (soft {:.0} dB)\nbed {:.0} dB\nreduction {:.1} dB",
             a.centre_hz[b].round(),
             a.dialogue_db[b],
+            a.dialogue_soft_db[b],
             a.bed_db[b],
             a.reduction_db[b]
         );
