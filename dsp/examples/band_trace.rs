@@ -1,29 +1,14 @@
 //! Runs a scene through the engine in Spectral mode and prints, per band, the dialogue's
 //! long-term and soft levels, the bed level and the reduction, averaged over the frames where
 //! speech was detected.
-//! `DEPTH_DB=-30 cargo run --release -p underscore-dsp --example band_trace -- dx.wav bed.wav`
+//! `DEPTH_DB=-30 cargo run --release -p underscore-dsp --example band_trace -- dx.flac bed.flac` (WAV or FLAC)
 
 use underscore_dsp::params::Mode;
 use underscore_dsp::{Engine, EngineParams};
 
 fn read(path: &str) -> (Vec<Vec<f32>>, f32) {
-    let mut reader = hound::WavReader::open(path).expect("open wav");
-    let spec = reader.spec();
-    let samples: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => reader.samples::<f32>().map(Result::unwrap).collect(),
-        hound::SampleFormat::Int => {
-            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
-            reader
-                .samples::<i32>()
-                .map(|s| s.unwrap() as f32 * scale)
-                .collect()
-        }
-    };
-    let ch = spec.channels as usize;
-    let planar = (0..ch)
-        .map(|c| samples.iter().skip(c).step_by(ch).copied().collect())
-        .collect();
-    (planar, spec.sample_rate as f32)
+    let audio = underscore_io::read_audio(std::path::Path::new(path)).expect("read audio");
+    (audio.channels, audio.sample_rate as f32)
 }
 
 fn main() {
@@ -82,19 +67,8 @@ fn main() {
         }
     }
     if let Ok(path) = std::env::var("OUT_WAV") {
-        let spec = hound::WavSpec {
-            channels: bed.len() as u16,
-            sample_rate: sr as u32,
-            bits_per_sample: 32,
-            sample_format: hound::SampleFormat::Float,
-        };
-        let mut w = hound::WavWriter::create(path, spec).expect("create wav");
-        for i in 0..pos {
-            for c in &bed {
-                w.write_sample(c[i]).expect("write");
-            }
-        }
-        w.finalize().expect("finalize");
+        let out: Vec<Vec<f32>> = bed.iter().map(|c| c[..pos].to_vec()).collect();
+        underscore_io::write_wav(std::path::Path::new(&path), sr as u32, &out).expect("write");
         eprintln!("latency {}", engine.latency_samples());
     }
     println!("band_hz dialogue_db soft_db bed_db reduction_db (means over {frames} speech frames)");

@@ -1,4 +1,4 @@
-//! Prints the key analysis of a dialogue WAV over time: level, voicing, speech decision and the
+//! Prints the key analysis of a dialogue file (WAV or FLAC) over time: level, voicing, speech decision and the
 //! resulting duck. `cargo run -p underscore-dsp --example trace_key -- dialogue.wav [step_ms]`
 
 use underscore_dsp::{Engine, EngineParams};
@@ -7,23 +7,9 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("usage: trace_key FILE.wav [step_ms]");
     let step_ms: f32 = args.next().map_or(10.0, |s| s.parse().expect("step_ms"));
-    let mut reader = hound::WavReader::open(&path).expect("open wav");
-    let spec = reader.spec();
-    let samples: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => reader.samples::<f32>().map(Result::unwrap).collect(),
-        hound::SampleFormat::Int => {
-            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
-            reader
-                .samples::<i32>()
-                .map(|s| s.unwrap() as f32 * scale)
-                .collect()
-        }
-    };
-    let ch = spec.channels as usize;
-    let key: Vec<Vec<f32>> = (0..ch)
-        .map(|c| samples.iter().skip(c).step_by(ch).copied().collect())
-        .collect();
-    let sr = spec.sample_rate as f32;
+    let audio = underscore_io::read_audio(std::path::Path::new(&path)).expect("read audio");
+    let key = audio.channels;
+    let sr = audio.sample_rate as f32;
     let mut engine = Engine::new(sr, 1);
     engine.set_params(&EngineParams::default());
     let step = (step_ms * 0.001 * sr) as usize;
