@@ -19,6 +19,7 @@ pub mod engine;
 pub mod filter;
 pub mod param_table;
 pub mod params;
+pub mod quantile;
 pub mod ramp;
 pub mod spectral;
 pub mod speech;

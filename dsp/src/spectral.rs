@@ -37,13 +37,18 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use crate::bands::{BandLayout, MAX_BANDS};
 use crate::channels::MAX_CHANNELS;
 use crate::detector::one_pole_coeff;
+use crate::quantile::LevelHistogram;
 use crate::units::{db_to_gain, power_to_db, sanitize};
 
 /// FFT size at 48 kHz; other rates scale it by a power of two to keep ~21 ms windows.
 pub const FFT_SIZE_48K: usize = 1024;
 /// Smoothing of the dialogue spectrum while speech is active, ms.
 pub const KEY_SMOOTHING_MS: f32 = 1_000.0;
-/// Smoothing of the bed spectrum, ms.
+/// Smoothing of the bed spectrum while it gets louder, ms: a loud entry (a new chord, a swell)
+/// is seen within ~0.1 s, so it is not left unducked while the estimate catches up; single hits
+/// (a few frames) move it little.
+pub const BED_RISE_MS: f32 = 100.0;
+/// Smoothing of the bed spectrum while it gets quieter, ms.
 pub const BED_SMOOTHING_MS: f32 = 300.0;
 /// Focus edges fade over this ratio in frequency, inside the range (from the low edge up to
 /// 1.2x it, from the high edge down to 1/1.2 of it): no step at the edges, and nothing outside
@@ -62,9 +67,9 @@ pub const DIALOGUE_RANGE_DB: f32 = 35.0;
 /// The dialogue's soft level per band is this quantile of its frame levels while it speaks
 /// (0.2: the level it exceeds 80 % of the time: weak consonants, syllable tails).
 pub const SOFT_QUANTILE: f32 = 0.2;
-/// Step of the soft-level tracker per speech frame, dB (it moves up by `step * q` and down by
-/// `step * (1 - q)`, settling where a share `q` of the frames lies below it; ~1 s to settle).
-pub const SOFT_STEP_DB: f32 = 1.0;
+/// Memory of the soft level, s of speech: long enough for a stable percentile over several
+/// sentences, short enough to follow a change of speaker or microphone.
+pub const SOFT_MEMORY_S: f32 = 5.0;
 /// The long-term average speech spectrum (Byrne et al. 1994, both sexes): third-octave band
 /// levels in dB at 125 Hz..16 kHz. Before a session's dialogue has spoken, its spectrum is
 /// taken to be this shape at the first speech frame's level, so the first line after a reset
@@ -217,6 +222,8 @@ pub struct SpectralDucker {
     /// Per band: the dialogue's soft level (a low quantile of its frame levels while it
     /// speaks), dBFS; NaN until the first speech.
     key_soft_db: Vec<f32>,
+    /// The dialogue's frame levels per band while it speaks, for the soft level.
+    key_levels: LevelHistogram,
     bed_band: Vec<f32>,
     required_db: Vec<f32>,
     bin_gain: Vec<f32>,
@@ -227,6 +234,7 @@ pub struct SpectralDucker {
     bin_hz: f32,
     key_coeff: f32,
     bed_coeff: f32,
+    bed_rise_coeff: f32,
     rise_coeff: f32,
     fall_coeff: f32,
     /// Per-band reduction after time smoothing, dB.
@@ -288,6 +296,7 @@ impl SpectralDucker {
             speech_prior: vec![0.0; bands],
             cold_start: false,
             key_soft_db: vec![f32::NAN; bands],
+            key_levels: LevelHistogram::new(bands, frame_s, SOFT_MEMORY_S),
             bed_band: vec![0.0; bands],
             required_db: vec![0.0; bands],
             bin_gain: vec![1.0; bins],
@@ -297,6 +306,7 @@ impl SpectralDucker {
             layout,
             key_coeff: one_pole_coeff(KEY_SMOOTHING_MS, frame_s),
             bed_coeff: one_pole_coeff(BED_SMOOTHING_MS, frame_s),
+            bed_rise_coeff: one_pole_coeff(BED_RISE_MS, frame_s),
             rise_coeff: one_pole_coeff(REDUCTION_RISE_MS, frame_s),
             fall_coeff: one_pole_coeff(REDUCTION_FALL_MS, frame_s),
             held_db: vec![0.0; bands],
@@ -487,7 +497,12 @@ impl SpectralDucker {
         }
         self.layout.band_powers(&self.bin_power, &mut self.band_tmp);
         for (b, &p) in self.bed_band.iter_mut().zip(&self.band_tmp) {
-            *b += self.bed_coeff * (p - *b);
+            let c = if p > *b {
+                self.bed_rise_coeff
+            } else {
+                self.bed_coeff
+            };
+            *b += c * (p - *b);
         }
         self.compute_reduction();
 
@@ -571,23 +586,15 @@ impl SpectralDucker {
         if frame_db < long_db - PAUSE_BELOW_DB {
             return;
         }
-        for ((q, &p), &k) in self
-            .key_soft_db
-            .iter_mut()
-            .zip(&self.band_tmp)
-            .zip(&self.key_band)
-        {
-            let x = power_to_db(p);
-            if q.is_nan() {
-                // Start where speech's soft parts typically sit (the ANSI SII's speech minima,
-                // 15 dB under the long-term level), so the first phrase is not under-ducked
-                // while the tracker settles.
-                *q = power_to_db(k) - SOFT_START_BELOW_DB;
-            } else if x > *q {
-                *q += SOFT_STEP_DB * SOFT_QUANTILE;
-            } else {
-                *q -= SOFT_STEP_DB * (1.0 - SOFT_QUANTILE);
-            }
+        self.key_levels
+            .add_frame(self.band_tmp.iter().map(|&p| power_to_db(p)));
+        for (b, (q, &k)) in self.key_soft_db.iter_mut().zip(&self.key_band).enumerate() {
+            // Until a few frames are counted: where speech's soft parts typically sit (the ANSI
+            // SII's speech minima, 15 dB under the long-term level).
+            *q = self
+                .key_levels
+                .quantile(b, SOFT_QUANTILE)
+                .unwrap_or(power_to_db(k) - SOFT_START_BELOW_DB);
         }
     }
 
@@ -687,6 +694,7 @@ impl SpectralDucker {
         self.key_in.fill(0.0);
         self.key_band.fill(0.0);
         self.key_soft_db.fill(f32::NAN);
+        self.key_levels.reset();
         self.bed_band.fill(0.0);
         self.held_db.fill(0.0);
         self.cold_start = false;
