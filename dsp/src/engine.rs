@@ -836,6 +836,49 @@ mod tests {
     }
 
     #[test]
+    fn spectral_mode_applies_the_field_shares() {
+        // A masked 1 kHz bed on every channel, full Depth in its band (Clarity out of reach):
+        // each part of the field gets its share of the duck, as in Broadband mode.
+        let n = 3 * 48_000;
+        let key = vowel(150.0, n);
+        let tone = sine(1_000.0, 0.3, n);
+        let spectral = |channels: usize, stereo_mode, beds: Vec<Vec<f32>>| {
+            let mut p = EngineParams {
+                mode: crate::params::Mode::Spectral,
+                clarity_db: 30.0,
+                ..Default::default()
+            };
+            p.field.stereo_mode = stereo_mode;
+            let mut e = Engine::new(SR, channels);
+            e.set_params(&p);
+            let mut bed = beds.clone();
+            let mut refs: Vec<&mut [f32]> = bed.iter_mut().map(|c| c.as_mut_slice()).collect();
+            e.process_block(&mut refs, &[&key[..]]);
+            let lat = e.latency_samples();
+            let r = 2 * 48_000..3 * 48_000 - 1_000;
+            bed.iter()
+                .zip(&beds)
+                .map(|(o, i)| rms_db(&o[r.clone()]) - rms_db(&i[r.start - lat..r.end - lat]))
+                .collect::<Vec<f32>>()
+        };
+        use crate::channels::StereoMode;
+        let surround = spectral(6, StereoMode::Linked, vec![tone.clone(); 6]);
+        let want = [-6.0, -6.0, -10.0, 0.0, -3.0, -3.0];
+        for (g, w) in surround.iter().zip(want) {
+            assert!((g - w).abs() < 0.3, "5.1: {surround:?}");
+        }
+        // Mid/Side, Side 50 %: a centred bed takes the full duck, a side-only one half of it.
+        let centred = spectral(2, StereoMode::MidSide, vec![tone.clone(), tone.clone()]);
+        let inverted: Vec<f32> = tone.iter().map(|x| -x).collect();
+        let side = spectral(2, StereoMode::MidSide, vec![tone.clone(), inverted]);
+        assert!(
+            centred.iter().all(|g| (g + 10.0).abs() < 0.3),
+            "{centred:?}"
+        );
+        assert!(side.iter().all(|g| (g + 5.0).abs() < 0.3), "{side:?}");
+    }
+
+    #[test]
     fn depth_automation_has_no_zipper_steps() {
         let n = 48_000;
         let key = vowel(140.0, n);
