@@ -23,8 +23,9 @@ const VERMILLION: Rgb = [213, 94, 0];
 const SPEECH: Rgb = [178, 226, 212];
 /// Heat-map columns without speech (nothing to mask).
 const NO_SPEECH: Rgb = [210, 210, 210];
-/// Top of the overlap colour scale, dB.
-const OVERLAP_MAX_DB: f32 = 30.0;
+/// Top of the overlap colour scale, dB. Overlap is measured against the dialogue's soft level
+/// (what Clarity means), so a dense score reaches 30-40 dB before ducking.
+const OVERLAP_MAX_DB: f32 = 40.0;
 
 /// Viridis at 0, 0.1, ..., 1 (matplotlib's values).
 const VIRIDIS: [Rgb; 11] = [
@@ -320,7 +321,7 @@ fn colour_bar(c: &mut Canvas, x: i64, y0: i64, y1: i64) {
             y1,
         },
     );
-    for db in [0.0f32, 10.0, 20.0, 30.0] {
+    for db in [0.0f32, 10.0, 20.0, 30.0, 40.0] {
         let y = y1 - (db / OVERLAP_MAX_DB * h as f32).round() as i64;
         c.rect(x + 18, y, x + 23, y + 1, AXIS);
         let label = if db >= OVERLAP_MAX_DB {
