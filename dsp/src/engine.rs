@@ -101,6 +101,17 @@ impl ThresholdPowers {
     }
 }
 
+/// How many ticks back the gain stage reads its control values (see [`crate::control_delay`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct DelayTicks {
+    /// Depth, Mix, Output, Bypass: the whole latency.
+    params: usize,
+    /// The duck envelope: the FFT window in Spectral mode, none in Broadband.
+    envelope: usize,
+    /// The spectral frame's settings: those of its oldest sample.
+    frame: usize,
+}
+
 /// The ducking chain for one plugin instance or one render.
 pub struct Engine {
     sample_rate_hz: f32,
@@ -133,6 +144,8 @@ pub struct Engine {
     history: ControlDelay,
     /// The values the gain stage uses this tick (from `history`).
     applied: ControlValues,
+    /// How far back `history` is read, ticks (set with the parameters).
+    delays: DelayTicks,
     meter: Meter,
     started: bool,
 }
@@ -191,6 +204,7 @@ impl Engine {
                 initial,
             ),
             applied: initial,
+            delays: DelayTicks::default(),
             meter: Meter::default(),
             started: false,
         }
@@ -282,6 +296,7 @@ impl Engine {
         self.delay.set_delay(lookahead, !self.started);
         self.threshold_powers = ThresholdPowers::new(p.threshold_db);
         self.params = p;
+        self.delays = self.delay_ticks();
     }
 
     /// This tick's control values, before any delay.
@@ -303,17 +318,24 @@ impl Engine {
     /// The control values for the audio now at the gain stage: parameters from one latency
     /// ago, the envelope from one FFT window ago in Spectral mode (see [`crate::control_delay`]).
     fn delayed_control(&self) -> ControlValues {
-        // Values pushed at the end of a tick act across the next one: one tick less.
-        let params = self
-            .history
-            .get(self.ticks(self.latency_samples()).saturating_sub(1));
+        ControlValues {
+            amount: self.history.get(self.delays.envelope).amount,
+            ..self.history.get(self.delays.params)
+        }
+    }
+
+    /// The history delays for the settings in force.
+    fn delay_ticks(&self) -> DelayTicks {
+        let latency = self.ticks(self.latency_samples());
         let stft = match self.params.mode {
             Mode::Spectral => self.spectral.latency_samples(),
             Mode::Broadband => 0,
         };
-        ControlValues {
-            amount: self.history.get(self.ticks(stft)).amount,
-            ..params
+        DelayTicks {
+            // Values pushed at the end of a tick act across the next one: one tick less.
+            params: latency.saturating_sub(1),
+            envelope: self.ticks(stft),
+            frame: latency,
         }
     }
 
@@ -421,7 +443,7 @@ impl Engine {
         // The frame being analysed now holds one window of the bed as it leaves the lookahead
         // delay: it takes the settings of its oldest sample, so a change never acts on audio
         // from before it.
-        let frame = self.history.get(self.ticks(self.latency_samples()));
+        let frame = self.history.get(self.delays.frame);
         self.spectral.set_control(FrameControl {
             amount: self.amount,
             speech,
