@@ -116,19 +116,7 @@ impl ParamInfo {
         let t = text.trim().to_ascii_lowercase();
         let bad = || format!("{}: cannot read \"{}\"", self.id, text.trim());
         let value = match self.kind {
-            Kind::Number { unit, .. } => {
-                let unit = unit.trim().to_ascii_lowercase();
-                let (number, scale) = if unit == "hz" && t.ends_with("khz") {
-                    (&t[..t.len() - 3], 1000.0)
-                } else if let Some(n) = t.strip_suffix(unit.as_str()) {
-                    (n, 1.0)
-                } else if unit == "ms" && t.ends_with('s') {
-                    (&t[..t.len() - 1], 1000.0)
-                } else {
-                    (t.as_str(), 1.0)
-                };
-                number.trim().parse::<f32>().map_err(|_| bad())? * scale
-            }
+            Kind::Number { unit, .. } => parse_number(text, unit).ok_or_else(bad)?,
             Kind::Choice(names) => match names.iter().position(|n| *n == t) {
                 Some(i) => i as f32,
                 None => t.parse::<f32>().map_err(|_| {
@@ -161,6 +149,25 @@ impl ParamInfo {
             Kind::Switch => if value >= 0.5 { "on" } else { "off" }.to_string(),
         }
     }
+}
+
+/// Reads a number as users type it for a setting shown in `unit` (" dB", " ms", " %", " Hz"):
+/// "250", "250 ms", "-10dB", "50%"; seconds for milliseconds ("0.25 s") and kilohertz for hertz
+/// ("6.5 kHz"). `None` unless it is a finite number. The plugin's host text fields use it too.
+pub fn parse_number(text: &str, unit: &str) -> Option<f32> {
+    let t = text.trim().to_ascii_lowercase();
+    let unit = unit.trim().to_ascii_lowercase();
+    let (number, scale) = if unit == "hz" && t.ends_with("khz") {
+        (&t[..t.len() - 3], 1000.0)
+    } else if let Some(n) = t.strip_suffix(unit.as_str()) {
+        (n, 1.0)
+    } else if unit == "ms" && t.ends_with('s') {
+        (&t[..t.len() - 1], 1000.0)
+    } else {
+        (t.as_str(), 1.0)
+    };
+    let v: f32 = number.trim().parse().ok()?;
+    v.is_finite().then_some(v * scale)
 }
 
 /// Names of [`Mode`] choices, in index order (the plugin's enum ids).

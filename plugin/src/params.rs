@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 use underscore_dsp::EngineParams;
+use underscore_dsp::param_table;
 use underscore_dsp::params::{self as spec, FieldShares, Mode, Spec, StereoMode};
 
 use crate::editor::window::WindowState;
@@ -121,25 +122,6 @@ impl Unit {
     }
 }
 
-/// Parses what a user types into a host's value field: "250", "250 ms", "0.25 s", "-10 dB",
-/// "-10dB", "50%". Seconds are accepted for time parameters.
-pub fn parse_value(text: &str, unit_suffix: &str) -> Option<f32> {
-    let t = text.trim().to_ascii_lowercase();
-    let unit = unit_suffix.trim().to_ascii_lowercase();
-    let (number, scale) = if let Some(n) = t.strip_suffix(unit.as_str()) {
-        (n, 1.0)
-    } else if unit == "ms" {
-        match t.strip_suffix('s') {
-            Some(n) => (n, 1000.0),
-            None => (t.as_str(), 1.0),
-        }
-    } else {
-        (t.as_str(), 1.0)
-    };
-    let v: f32 = number.trim().parse().ok()?;
-    v.is_finite().then_some(v * scale)
-}
-
 fn float_param(name: &str, spec: Spec, unit: Unit, skew: Option<f32>) -> FloatParam {
     let (digits, scale) = match unit {
         Unit::Percent => (0, 100.0),
@@ -155,7 +137,7 @@ fn float_param(name: &str, spec: Spec, unit: Unit, skew: Option<f32>) -> FloatPa
     FloatParam::new(name, spec.default * scale, range)
         .with_unit(suffix)
         .with_value_to_string(Arc::new(move |v| format!("{v:.digits$}")))
-        .with_string_to_value(Arc::new(move |s| parse_value(s, suffix)))
+        .with_string_to_value(Arc::new(move |s| param_table::parse_number(s, suffix)))
 }
 
 impl Default for UnderscoreParams {
@@ -231,14 +213,14 @@ mod tests {
 
     #[test]
     fn parses_typed_values() {
-        assert_eq!(parse_value("250", " ms"), Some(250.0));
-        assert_eq!(parse_value("250 ms", " ms"), Some(250.0));
-        assert_eq!(parse_value("0.25 s", " ms"), Some(250.0));
-        assert_eq!(parse_value("-10dB", " dB"), Some(-10.0));
-        assert_eq!(parse_value(" -10.5 dB ", " dB"), Some(-10.5));
-        assert_eq!(parse_value("50%", " %"), Some(50.0));
-        assert_eq!(parse_value("loud", " dB"), None);
-        assert_eq!(parse_value("nan", " dB"), None);
+        assert_eq!(param_table::parse_number("250", " ms"), Some(250.0));
+        assert_eq!(param_table::parse_number("250 ms", " ms"), Some(250.0));
+        assert_eq!(param_table::parse_number("0.25 s", " ms"), Some(250.0));
+        assert_eq!(param_table::parse_number("-10dB", " dB"), Some(-10.0));
+        assert_eq!(param_table::parse_number(" -10.5 dB ", " dB"), Some(-10.5));
+        assert_eq!(param_table::parse_number("50%", " %"), Some(50.0));
+        assert_eq!(param_table::parse_number("loud", " dB"), None);
+        assert_eq!(param_table::parse_number("nan", " dB"), None);
     }
 
     #[test]
