@@ -10,6 +10,7 @@
 //! automation file (times in seconds that round to the event samples), the plugin gets the
 //! same events as CLAP parameter events at those samples, in host blocks of irregular sizes.
 
+use underscore_dsp::param_table::{self, Kind};
 use underscore_tests::*;
 
 const SR: u32 = 48_000;
@@ -54,9 +55,15 @@ fn bed(n: usize) -> Vec<Vec<f32>> {
     ]
 }
 
-/// The CLAP value (normalised 0..1, what nice-plug exposes) of `value` on a linear range, which
-/// the plugin maps back to exactly `value` (checked), so both sides use the same number.
-fn linear(value: f32, min: f32, max: f32) -> f64 {
+/// The CLAP value (normalised 0..1, what nice-plug exposes) of `value` (user units) for the
+/// setting `id`, on its linear range from the parameter table; the plugin maps it back to
+/// exactly `value` (checked), so both sides use the same number.
+fn linear(id: &str, value: f32) -> f64 {
+    let (min, max) = match param_table::find(id).expect("known id").kind {
+        Kind::Number { spec, scale, .. } => (spec.min * scale, spec.max * scale),
+        Kind::Choice(names) => (0.0, (names.len() - 1) as f32),
+        Kind::Switch => (0.0, 1.0),
+    };
     let n = (value - min) / (max - min);
     assert_eq!(
         n * (max - min) + min,
@@ -66,33 +73,29 @@ fn linear(value: f32, min: f32, max: f32) -> f64 {
     n as f64
 }
 
-/// An automation change: sample, parameter (CLAP name, renderer id), value in user units, its
-/// range.
+/// The CLAP (display) name of setting `id`.
+fn name(id: &str) -> &'static str {
+    param_table::find(id).expect("known id").name
+}
+
+/// An automation change: sample, parameter id, value in user units.
 struct Change {
     sample: u32,
-    name: &'static str,
     id: &'static str,
     value: f32,
-    range: (f32, f32),
 }
 
 fn changes() -> Vec<Change> {
-    let c = |sample, name, id, value, range| Change {
-        sample,
-        name,
-        id,
-        value,
-        range,
-    };
+    let c = |sample, id, value| Change { sample, id, value };
     vec![
-        c(0, "Clarity", "clarity", 22.5, (0.0, 30.0)),
-        c(60_000, "Depth", "depth", -20.0, (-40.0, 0.0)),
-        c(100_001, "Mix", "mix", 50.0, (0.0, 100.0)),
-        c(100_001, "Threshold", "threshold", -50.0, (-80.0, 0.0)),
-        c(150_007, "Output", "output", -12.0, (-24.0, 24.0)),
-        c(170_003, "Depth", "depth", -5.0, (-40.0, 0.0)),
-        c(190_000, "Bypass", "bypass", 1.0, (0.0, 1.0)),
-        c(200_500, "Bypass", "bypass", 0.0, (0.0, 1.0)),
+        c(0, "clarity", 22.5),
+        c(60_000, "depth", -20.0),
+        c(100_001, "mix", 50.0),
+        c(100_001, "threshold", -50.0),
+        c(150_007, "output", -12.0),
+        c(170_003, "depth", -5.0),
+        c(190_000, "bypass", 1.0),
+        c(200_500, "bypass", 0.0),
     ]
 }
 
@@ -111,8 +114,8 @@ fn plugin_render(
     plugin
         .set_params_inactive(&[
             (mode, if mode_spectral { 1.0 } else { 0.0 }),
-            (depth, linear(-15.0, -40.0, 0.0)),
-            (threshold, linear(-40.0, -80.0, 0.0)),
+            (depth, linear("depth", -15.0)),
+            (threshold, linear("threshold", -40.0)),
         ])
         .unwrap();
     plugin.activate(SR as f64, 1, 1_024).unwrap();
@@ -123,8 +126,8 @@ fn plugin_render(
     let events: Vec<ParamEvent> = changes()
         .iter()
         .map(|c| {
-            let pid = plugin.require_param(c.name).unwrap().id;
-            ParamEvent::new(c.sample, pid, linear(c.value, c.range.0, c.range.1))
+            let pid = plugin.require_param(name(c.id)).unwrap().id;
+            ParamEvent::new(c.sample, pid, linear(c.id, c.value))
         })
         .collect();
     let pad = |x: &[Vec<f32>]| -> Vec<Vec<f32>> {
