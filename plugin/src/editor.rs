@@ -560,25 +560,6 @@ mod tests {
     use super::window::WindowLayout;
     use super::*;
     use egui::{Pos2, RawInput};
-    use nice_plug::context::gui::GuiContextInner;
-    use nice_plug::prelude::{ParamPtr, PluginApi};
-
-    /// A host that ignores everything: layout needs no answers.
-    struct NoHost;
-
-    impl GuiContextInner for NoHost {
-        fn plugin_api(&self) -> PluginApi {
-            PluginApi::Clap
-        }
-        unsafe fn raw_begin_set_parameter(&self, _: ParamPtr) {}
-        unsafe fn raw_set_parameter_normalized(&self, _: ParamPtr, _: f32) {}
-        unsafe fn raw_end_set_parameter(&self, _: ParamPtr) {}
-        fn get_state(&self) -> nice_plug::plugin::PluginState {
-            unimplemented!()
-        }
-        fn set_state(&self, _: nice_plug::plugin::PluginState) {}
-        fn request_restart(&self) {}
-    }
 
     /// Runs the whole editor headless at `width` x `height` points for a few frames (panels
     /// settle in the second) and returns the parameter rows of the last one.
@@ -590,7 +571,7 @@ mod tests {
             Arc::new(SharedMeters::default()),
             Arc::new(WindowState::default()),
         );
-        let host = NoHost;
+        let host = crate::test_host::RecordingHost::default();
         let setter = ParamSetter::new(&host);
         let ctx = egui::Context::default();
         ctx.set_theme(egui::Theme::Light);

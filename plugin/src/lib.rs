@@ -15,6 +15,8 @@ pub mod editor;
 pub mod meters;
 mod params;
 pub mod presets;
+#[cfg(test)]
+mod test_host;
 pub use analysis::SharedAnalysis;
 pub use editor::UnderscoreEditor;
 pub use meters::SharedMeters;

@@ -44,53 +44,11 @@ fn set_plain(setter: &ParamSetter, ptr: ParamPtr, plain: f32) {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use std::sync::Mutex;
-
-    use nice_plug::context::gui::GuiContextInner;
-    use nice_plug::prelude::PluginApi;
+mod tests {
     use underscore_dsp::param_table::Kind;
 
     use super::*;
-
-    /// What a host saw from the editor.
-    #[derive(Debug, Clone, PartialEq)]
-    pub enum Seen {
-        Begin(String),
-        Set(String, f32),
-        End(String),
-    }
-
-    /// A host that records gestures and applies the values, as a real host does.
-    #[derive(Default)]
-    pub struct RecordingHost {
-        pub seen: Mutex<Vec<Seen>>,
-    }
-
-    fn name(ptr: ParamPtr) -> String {
-        unsafe { ptr.name().to_string() }
-    }
-
-    impl GuiContextInner for RecordingHost {
-        fn plugin_api(&self) -> PluginApi {
-            PluginApi::Clap
-        }
-        unsafe fn raw_begin_set_parameter(&self, p: ParamPtr) {
-            self.seen.lock().unwrap().push(Seen::Begin(name(p)));
-        }
-        unsafe fn raw_set_parameter_normalized(&self, p: ParamPtr, v: f32) {
-            unsafe { p._internal_set_normalized_value(v) };
-            self.seen.lock().unwrap().push(Seen::Set(name(p), v));
-        }
-        unsafe fn raw_end_set_parameter(&self, p: ParamPtr) {
-            self.seen.lock().unwrap().push(Seen::End(name(p)));
-        }
-        fn get_state(&self) -> nice_plug::plugin::PluginState {
-            unimplemented!()
-        }
-        fn set_state(&self, _: nice_plug::plugin::PluginState) {}
-        fn request_restart(&self) {}
-    }
+    use crate::test_host::{RecordingHost, Seen};
 
     #[test]
     fn every_factory_preset_applies_as_one_gesture_per_changed_parameter() {

@@ -244,7 +244,7 @@ fn user_dir_text() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::presets::tests::RecordingHost;
+    use crate::test_host::RecordingHost;
 
     #[test]
     fn loading_marks_modified_and_next_wraps() {

@@ -149,34 +149,9 @@ impl<P: Param> Widget for ParamBar<'_, P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_host::RecordingHost;
     use egui::{Event, Modifiers, PointerButton, Pos2, RawInput, Rect, pos2};
-    use nice_plug::context::gui::GuiContextInner;
-    use nice_plug::prelude::{FloatParam, FloatRange, ParamPtr, PluginApi};
-    use std::sync::Mutex;
-
-    /// Records the gesture calls a host would see.
-    #[derive(Default)]
-    struct Host(Mutex<Vec<&'static str>>);
-
-    impl GuiContextInner for Host {
-        fn plugin_api(&self) -> PluginApi {
-            PluginApi::Clap
-        }
-        unsafe fn raw_begin_set_parameter(&self, _: ParamPtr) {
-            self.0.lock().unwrap().push("begin");
-        }
-        unsafe fn raw_set_parameter_normalized(&self, _: ParamPtr, _: f32) {
-            self.0.lock().unwrap().push("set");
-        }
-        unsafe fn raw_end_set_parameter(&self, _: ParamPtr) {
-            self.0.lock().unwrap().push("end");
-        }
-        fn get_state(&self) -> nice_plug::plugin::PluginState {
-            unimplemented!()
-        }
-        fn set_state(&self, _: nice_plug::plugin::PluginState) {}
-        fn request_restart(&self) {}
-    }
+    use nice_plug::prelude::{FloatParam, FloatRange};
 
     fn frame(ctx: &egui::Context, param: &FloatParam, setter: &ParamSetter, events: Vec<Event>) {
         let input = RawInput {
@@ -203,7 +178,7 @@ mod tests {
     /// drag for.
     #[test]
     fn clicks_begin_and_end_one_gesture_each() {
-        let host = Host::default();
+        let host = RecordingHost::default();
         let setter = ParamSetter::new(&host);
         let param = FloatParam::new(
             "Depth",
@@ -222,7 +197,7 @@ mod tests {
             frame(&ctx, &param, &setter, vec![button(at, false)]);
             frame(&ctx, &param, &setter, vec![]);
         }
-        let log = host.0.lock().unwrap().clone();
+        let log = host.kinds();
         let begins = log.iter().filter(|&&e| e == "begin").count();
         let ends = log.iter().filter(|&&e| e == "end").count();
         assert_eq!(begins, 2, "{log:?}");
