@@ -21,7 +21,7 @@ for tool in Xvfb import convert timeout; do
 done
 
 # Build first, so the timeouts below measure the run, not the compile.
-cargo build -q --release -p underscore --bin editor_shot
+cargo build -q --release -p underscore-tools --bin editor_shot
 BIN="${CARGO_TARGET_DIR:-target}/release/editor_shot"
 
 # A free display number: no lock file and no socket.

@@ -11,7 +11,7 @@ echo "== cargo clippy";        cargo clippy --workspace --all-targets -- -D warn
 echo "== bundle";              cargo xtask bundle underscore --release
 echo "== editor picture";      bash scripts/editor-shot.sh target/editor-test.png
 # Headless: the whole editor UI per frame, mean and p95; fails above 1/30 s.
-echo "== editor frame time";   cargo run -q --release -p underscore --bin editor_shot -- --bench 300
+echo "== editor frame time";   cargo run -q --release -p underscore-tools --bin editor_shot -- --bench 300
 # Debug build with nice-plug's allocation assertion in process() (aborts on any allocation);
 # its own target dir so it never invalidates the ordinary build.
 echo "== alloc-check build"

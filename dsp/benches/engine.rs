@@ -6,7 +6,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use underscore_dsp::params::Mode;
+use underscore_dsp::Mode;
 use underscore_dsp::{Engine, EngineParams};
 
 mod baseline;

@@ -3,7 +3,7 @@
 //! speech was detected.
 //! `DEPTH_DB=-30 cargo run --release -p underscore-dsp --example band_trace -- dx.flac bed.flac` (WAV or FLAC)
 
-use underscore_dsp::params::Mode;
+use underscore_dsp::Mode;
 use underscore_dsp::{Engine, EngineParams};
 
 fn read(path: &str) -> (Vec<Vec<f32>>, f32) {

@@ -24,9 +24,10 @@ pub struct DuckEnvelope {
 }
 
 impl DuckEnvelope {
-    /// A resting envelope (bed not ducked) at `sample_rate_hz`.
-    pub fn new(sample_rate_hz: f32) -> Self {
-        Self {
+    /// A resting envelope (bed not ducked) at `sample_rate_hz` with the given times (see
+    /// [`Self::set_times`]).
+    pub fn new(sample_rate_hz: f32, attack_ms: f32, hold_ms: f32, release_ms: f32) -> Self {
+        let mut envelope = Self {
             amount: 0.0,
             hold_left_samples: 0,
             attack_samples: 0,
@@ -34,7 +35,9 @@ impl DuckEnvelope {
             hold_samples: 0,
             release_samples: 0,
             sample_rate_hz,
-        }
+        };
+        envelope.set_times(attack_ms, hold_ms, release_ms);
+        envelope
     }
 
     /// Sets the ballistics. Attack and Release are full-travel times (0 to Depth and back).
@@ -115,8 +118,7 @@ mod tests {
 
     #[test]
     fn attack_reaches_full_in_attack_time() {
-        let mut env = DuckEnvelope::new(SR);
-        env.set_times(10.0, 100.0, 300.0);
+        let mut env = DuckEnvelope::new(SR, 10.0, 100.0, 300.0);
         let mut last = 0.0;
         for _ in 0..ticks(10.0) {
             last = env.process_tick(true, TICK);
@@ -126,8 +128,7 @@ mod tests {
 
     #[test]
     fn hold_bridges_gaps_then_release_takes_release_time() {
-        let mut env = DuckEnvelope::new(SR);
-        env.set_times(0.0, 100.0, 300.0);
+        let mut env = DuckEnvelope::new(SR, 0.0, 100.0, 300.0);
         env.process_tick(true, TICK);
         // 99 ms of silence: still fully down.
         for _ in 0..ticks(99.0) {
@@ -144,8 +145,7 @@ mod tests {
 
     #[test]
     fn onset_attack_lands_in_the_time_left() {
-        let mut env = DuckEnvelope::new(SR);
-        env.set_times(50.0, 100.0, 300.0);
+        let mut env = DuckEnvelope::new(SR, 50.0, 100.0, 300.0);
         env.begin_onset(12.0, 5.0);
         let mut n = 0;
         while env.process_tick(true, TICK) < 1.0 {
@@ -171,8 +171,7 @@ mod tests {
 
     #[test]
     fn release_curve_is_smooth() {
-        let mut env = DuckEnvelope::new(SR);
-        env.set_times(0.0, 0.0, 500.0);
+        let mut env = DuckEnvelope::new(SR, 0.0, 0.0, 500.0);
         env.process_tick(true, TICK);
         let mut prev = env.shaped();
         let mut max_step = 0.0f32;

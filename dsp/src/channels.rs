@@ -6,19 +6,11 @@
 //! and the side its share; in 5.1 the centre, fronts, surrounds and LFE each have their own.
 //! Shares multiply the duck in dB, so 50 % of a -10 dB duck is -5 dB.
 
+pub use crate::settings::StereoMode;
 use crate::units::db_to_gain;
 
 /// Most bed channels handled with individual gains (7.1 fits; more channels share group 0).
 pub const MAX_CHANNELS: usize = 8;
-
-/// How a stereo bed is ducked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StereoMode {
-    /// Left and right get the same gain.
-    Linked,
-    /// The mid (L+R) gets the full duck, the side (L-R) its share.
-    MidSide,
-}
 
 /// Share of the duck, 0..=1, for each part of the sound field.
 #[derive(Debug, Clone, Copy, PartialEq)]

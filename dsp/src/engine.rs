@@ -3,18 +3,18 @@
 //!
 //! Work is split in two rates. Per sample: the bed goes through the lookahead delay and is
 //! multiplied by gains interpolated linearly across each control tick; the key is downmixed and
-//! decimated for analysis. Per control tick ([`TICK_MS`], about 1/3 ms): the key level and
+//! decimated for analysis. Per control tick ([`TICK_MS`], 1 ms): the key level and
 //! voicing are closed, the speech gate, duck envelope and parameter ramps advance, and the gains
 //! at the end of the next tick are computed. The tick grid runs on its own sample counter, so
 //! results do not depend on how the host splits blocks.
 
 use crate::ballistics::DuckEnvelope;
-use crate::channels::{FieldMap, GainSet, TickRamp};
+use crate::channels::{FieldMap, FieldShares, GainSet, TickRamp};
 use crate::control_delay::{ControlDelay, ControlValues};
 use crate::delay::LookaheadDelay;
 use crate::detector::{KeyAnalyser, KeyDownmix, analysis_decimation};
-use crate::params::{EngineParams, LOOKAHEAD_MS, Mode, sanitize_params};
 use crate::ramp::Ramp;
+use crate::settings::{EngineParams, Mode, SPECS, sanitize};
 use crate::spectral::{BandAnalysis, FrameControl, SpectralDucker, SpectralSettings};
 use crate::speech::{IN_PHRASE_STRIDE, SpeechGate, VOICING_GATE_BELOW_THRESHOLD_DB};
 use crate::units::{db_to_gain, gain_to_db, ms_to_samples, power_to_db};
@@ -76,6 +76,37 @@ impl Default for Meter {
             speech_active: false,
             voicing: 0.0,
         }
+    }
+}
+
+/// Mix as the fraction of the duck applied, 0..=1.
+fn mix_fraction(p: &EngineParams) -> f32 {
+    p.mix_pct / 100.0
+}
+
+/// Sensitivity as the speech gate takes it, 0..=1.
+fn sensitivity_fraction(p: &EngineParams) -> f32 {
+    p.sensitivity_pct / 100.0
+}
+
+/// The field shares as fractions of the duck (in dB), 0..=1.
+fn field_shares(p: &EngineParams) -> FieldShares {
+    FieldShares {
+        stereo_mode: p.stereo_mode,
+        side: p.side_pct / 100.0,
+        front: p.front_pct / 100.0,
+        centre: p.centre_pct / 100.0,
+        lfe: p.lfe_pct / 100.0,
+        surround: p.surround_pct / 100.0,
+    }
+}
+
+/// Clarity and Focus for the spectral stage.
+fn spectral_settings(p: &EngineParams) -> SpectralSettings {
+    SpectralSettings {
+        clarity_db: p.clarity_db,
+        focus_low_hz: p.focus_low_hz,
+        focus_high_hz: p.focus_high_hz,
     }
 }
 
@@ -151,43 +182,50 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Builds the chain for `bed_channels` bed channels at `sample_rate_hz`. All memory is
-    /// allocated here.
+    /// Builds the chain for `bed_channels` bed channels at `sample_rate_hz`, every stage at
+    /// the default settings. All memory is allocated here.
     pub fn new(sample_rate_hz: f32, bed_channels: usize) -> Self {
         let step = analysis_decimation(sample_rate_hz);
         let tick_samples =
             step * ((TICK_MS * 0.001 * sample_rate_hz / step as f32).round() as usize).max(1);
         let tick_ms = tick_samples as f32 * 1000.0 / sample_rate_hz;
         let ticks = |ms: f32| (ms / tick_ms).round() as u32;
-        let params = EngineParams::default();
-        let field = FieldMap::new(bed_channels);
+        let params = sanitize(&EngineParams::default());
+        let mut field = FieldMap::new(bed_channels);
+        field.set_shares(&field_shares(&params));
         let unity = field.gains(0.0, 1.0, 1.0, 0.0);
+        let max_lookahead = ms_to_samples(SPECS.lookahead_ms.max, sample_rate_hz);
         let initial = ControlValues {
             amount: 0.0,
             depth_db: params.depth_db,
-            mix: params.mix,
+            mix: mix_fraction(&params),
             output_gain_db: params.output_gain_db,
             bypass: 0.0,
         };
-        Self {
+        let mut engine = Self {
             sample_rate_hz,
             tick_samples,
             tick_pos: 0,
             analyser: KeyAnalyser::new(sample_rate_hz, tick_samples),
-            gate: SpeechGate::new(tick_ms),
-            envelope: DuckEnvelope::new(sample_rate_hz),
-            delay: LookaheadDelay::new(
-                bed_channels,
-                ms_to_samples(LOOKAHEAD_MS.max, sample_rate_hz),
+            gate: SpeechGate::new(tick_ms, sensitivity_fraction(&params)),
+            envelope: DuckEnvelope::new(
                 sample_rate_hz,
+                params.attack_ms,
+                params.hold_ms,
+                params.release_ms,
             ),
-            spectral: SpectralDucker::new(sample_rate_hz, bed_channels),
+            delay: LookaheadDelay::new(bed_channels, max_lookahead, sample_rate_hz),
+            spectral: SpectralDucker::new(
+                sample_rate_hz,
+                bed_channels,
+                &spectral_settings(&params),
+            ),
             analysis_enabled: false,
             field,
             params,
             threshold_powers: ThresholdPowers::new(params.threshold_db),
             depth_db: Ramp::new(params.depth_db, ticks(PARAM_RAMP_MS)),
-            mix: Ramp::new(params.mix, ticks(PARAM_RAMP_MS)),
+            mix: Ramp::new(mix_fraction(&params), ticks(PARAM_RAMP_MS)),
             output_gain_db: Ramp::new(params.output_gain_db, ticks(PARAM_RAMP_MS)),
             bypass: Ramp::new(0.0, ticks(BYPASS_FADE_MS)),
             amount: 0.0,
@@ -197,17 +235,17 @@ impl Engine {
             plain_to: unity,
             masking: vec![vec![0.0; tick_samples]; bed_channels],
             history: ControlDelay::new(
-                (ms_to_samples(LOOKAHEAD_MS.max, sample_rate_hz)
-                    + crate::spectral::fft_size(sample_rate_hz))
-                    / tick_samples
-                    + 2,
+                (max_lookahead + crate::spectral::fft_size(sample_rate_hz)) / tick_samples + 2,
                 initial,
             ),
             applied: initial,
             delays: DelayTicks::default(),
             meter: Meter::default(),
             started: false,
-        }
+        };
+        // The delay, the gains and the control history start at the defaults too.
+        engine.set_params(&params);
+        engine
     }
 
     /// Sample rate this engine was built for, in Hz.
@@ -222,7 +260,7 @@ impl Engine {
 
     /// Lookahead in samples for `lookahead_ms` at this sample rate (what the host must be told).
     pub fn lookahead_samples(&self, lookahead_ms: f32) -> usize {
-        ms_to_samples(LOOKAHEAD_MS.clamp(lookahead_ms), self.sample_rate_hz)
+        ms_to_samples(SPECS.lookahead_ms.clamp(lookahead_ms), self.sample_rate_hz)
     }
 
     /// Latency the chain adds now, in samples: the lookahead, plus one FFT window in Spectral
@@ -261,16 +299,12 @@ impl Engine {
     /// Applies new settings. Gains ramp to them, the lookahead crossfades; before the first
     /// processed sample everything jumps, so a render starts exactly at its settings.
     pub fn set_params(&mut self, params: &EngineParams) {
-        let p = sanitize_params(params);
+        let p = sanitize(params);
         self.envelope
             .set_times(p.attack_ms, p.hold_ms, p.release_ms);
-        self.gate.set_sensitivity(p.sensitivity);
-        self.field.set_shares(&p.field);
-        self.spectral.set_settings(&SpectralSettings {
-            clarity_db: p.clarity_db,
-            focus_low_hz: p.focus_low_hz,
-            focus_high_hz: p.focus_high_hz,
-        });
+        self.gate.set_sensitivity(sensitivity_fraction(&p));
+        self.field.set_shares(&field_shares(&p));
+        self.spectral.set_settings(&spectral_settings(&p));
         if p.mode != self.params.mode {
             // A mode change changes the latency (the host restarts the plugin): start the
             // spectral stage from silence rather than from stale frames.
@@ -280,12 +314,12 @@ impl Engine {
         let lookahead = self.lookahead_samples(p.lookahead_ms);
         if self.started {
             self.depth_db.set_target(p.depth_db);
-            self.mix.set_target(p.mix);
+            self.mix.set_target(mix_fraction(&p));
             self.output_gain_db.set_target(p.output_gain_db);
             self.bypass.set_target(bypass);
         } else {
             self.depth_db.jump(p.depth_db);
-            self.mix.jump(p.mix);
+            self.mix.jump(mix_fraction(&p));
             self.output_gain_db.jump(p.output_gain_db);
             self.bypass.jump(bypass);
             self.history.fill(self.control_values());
@@ -551,6 +585,34 @@ mod tests {
     }
 
     #[test]
+    fn new_engine_runs_at_the_default_settings() {
+        // Without any set_params, a fresh engine is the engine at the table's defaults: the
+        // same samples as one given the defaults explicitly, ducking by the default Depth
+        // with the default times (not instantly, as zero times would).
+        let n = 48_000;
+        let bed = sine(200.0, 0.5, n);
+        let key = vowel(140.0, n);
+        let mut fresh = Engine::new(SR, 1);
+        assert_eq!(*fresh.params(), EngineParams::default());
+        let mut a = bed.clone();
+        fresh.process_block(&mut [&mut a], &[&key[..]]);
+        let b = render(&EngineParams::default(), &bed, &key, n);
+        assert_eq!(a, b);
+        let lat = ms_to_samples(SPECS.lookahead_ms.default, SR);
+        let settled = rms_db(&a[30_000..40_000]) - rms_db(&bed[30_000 - lat..40_000 - lat]);
+        assert!((settled - SPECS.depth_db.default).abs() < 0.1, "{settled}");
+        for mode in [Mode::Broadband, Mode::Spectral] {
+            let mut e = Engine::new(SR, 1);
+            let p = EngineParams {
+                mode,
+                ..Default::default()
+            };
+            e.set_params(&p);
+            assert_eq!(e.latency_samples(), e.latency_for(&p));
+        }
+    }
+
+    #[test]
     fn result_does_not_depend_on_block_size() {
         let p = EngineParams::default();
         let n = 20_000;
@@ -732,7 +794,7 @@ mod tests {
     fn spectral_mode_adds_one_window_of_latency_and_ducks_speech_bands() {
         let n = 96_000;
         let p = EngineParams {
-            mode: crate::params::Mode::Spectral,
+            mode: Mode::Spectral,
             ..Default::default()
         };
         let mut engine = Engine::new(SR, 1);
@@ -787,8 +849,8 @@ mod tests {
             e.process_block(&mut [&mut out], &[&key[..]]);
             (out, e.latency_samples())
         };
-        let (bb, lb) = render(crate::params::Mode::Broadband);
-        let (sp, ls) = render(crate::params::Mode::Spectral);
+        let (bb, lb) = render(Mode::Broadband);
+        let (sp, ls) = render(Mode::Spectral);
         assert_eq!(ls - lb, 1_024);
         let env = |x: &[f32], at: usize| rms_db(&x[at..at + 480]);
         let mut worst = 0.0f32;
@@ -811,10 +873,7 @@ mod tests {
         // A Depth change at sample T must reach the bed sample of time T, which leaves the
         // engine one latency later: against a render without the change, the output starts to
         // differ at T + latency (within one 1 ms control tick) and settles at the new Depth.
-        for mode in [
-            crate::params::Mode::Broadband,
-            crate::params::Mode::Spectral,
-        ] {
+        for mode in [Mode::Broadband, Mode::Spectral] {
             let n = 4 * 48_000;
             let t = 2 * 48_000;
             let key = vowel(140.0, n);
@@ -866,11 +925,11 @@ mod tests {
         let tone = sine(1_000.0, 0.3, n);
         let spectral = |channels: usize, stereo_mode, beds: Vec<Vec<f32>>| {
             let mut p = EngineParams {
-                mode: crate::params::Mode::Spectral,
+                mode: Mode::Spectral,
                 clarity_db: 30.0,
                 ..Default::default()
             };
-            p.field.stereo_mode = stereo_mode;
+            p.stereo_mode = stereo_mode;
             let mut e = Engine::new(SR, channels);
             e.set_params(&p);
             let mut bed = beds.clone();
@@ -883,7 +942,7 @@ mod tests {
                 .map(|(o, i)| rms_db(&o[r.clone()]) - rms_db(&i[r.start - lat..r.end - lat]))
                 .collect::<Vec<f32>>()
         };
-        use crate::channels::StereoMode;
+        use crate::settings::StereoMode;
         let surround = spectral(6, StereoMode::Linked, vec![tone.clone(); 6]);
         let want = [-6.0, -6.0, -10.0, 0.0, -3.0, -3.0];
         for (g, w) in surround.iter().zip(want) {

@@ -3,10 +3,29 @@
 //! The signal chain of Underscore, free of any plugin framework so it can be unit-tested,
 //! benchmarked and driven by both the plugin and the offline renderer.
 //!
-//! Audio flows one way: key -> [`detector`] (speech-band level) -> [`ballistics`] (attack, hold,
-//! release) -> gain (Depth, Mix, Output, Bypass, each on a [`ramp`]) -> applied to the bed after
-//! the [`delay`] (lookahead). [`engine::Engine`] wires them together; it allocates only in
-//! `new()` and never in `process_block()`.
+//! Audio flows one way:
+//!
+//! ```text
+//! key --> detector (speech-band level, voicing) --> speech gate --> ballistics (attack, hold,
+//!                                                                   release: duck amount)
+//!  |                                                                        |
+//!  +--> spectral: key band levels --+                                        v
+//!                                   |   gains (Depth, Mix, Output, Bypass on ramps,
+//!                                   |          delayed by control_delay; field shares)
+//!                                   v                                        |
+//! bed --> delay (lookahead) --> Broadband: ---------------------------------> x --> out
+//!                          \--> Spectral: STFT split into masking part --> x --+--> out
+//!                                          (bands that mask the voice)          |
+//!                                          and the rest (untouched) -----------+
+//! ```
+//!
+//! [`detector`] measures the key's speech-band level and voicing, [`speech`] decides whether it
+//! is speech, [`ballistics`] turns that into a duck amount, [`channels`] spreads the duck over
+//! the sound field, [`control_delay`] lines the control values up with the delayed audio, and
+//! [`delay`] is the lookahead. In Spectral mode, [`spectral`] splits the delayed bed (one FFT
+//! window later) into the part that masks the dialogue, which gets the duck, and the rest.
+//! [`engine::Engine`] wires them together; it allocates only in `new()` and never in
+//! `process_block()`. [`settings`] declares every user-facing setting once.
 
 pub mod ballistics;
 pub mod bands;
@@ -17,10 +36,9 @@ pub mod delay;
 pub mod detector;
 pub mod engine;
 pub mod filter;
-pub mod param_table;
-pub mod params;
 pub mod quantile;
 pub mod ramp;
+pub mod settings;
 pub mod spectral;
 pub mod speech;
 pub mod units;
@@ -29,4 +47,4 @@ pub mod units;
 mod test_signals;
 
 pub use engine::{Engine, Meter};
-pub use params::EngineParams;
+pub use settings::{EngineParams, Mode, StereoMode};

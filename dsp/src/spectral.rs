@@ -251,8 +251,9 @@ pub struct SpectralDucker {
 }
 
 impl SpectralDucker {
-    /// A ducker for `channels` bed channels at `sample_rate_hz`; all memory is allocated here.
-    pub fn new(sample_rate_hz: f32, channels: usize) -> Self {
+    /// A ducker for `channels` bed channels at `sample_rate_hz` with Clarity and Focus from
+    /// `settings`; all memory is allocated here.
+    pub fn new(sample_rate_hz: f32, channels: usize, settings: &SpectralSettings) -> Self {
         let size = fft_size(sample_rate_hz);
         let hop = size / 2;
         let mut planner = RealFftPlanner::<f32>::new();
@@ -310,11 +311,7 @@ impl SpectralDucker {
             rise_coeff: one_pole_coeff(REDUCTION_RISE_MS, frame_s),
             fall_coeff: one_pole_coeff(REDUCTION_FALL_MS, frame_s),
             held_db: vec![0.0; bands],
-            settings: SpectralSettings {
-                clarity_db: 10.0,
-                focus_low_hz: 150.0,
-                focus_high_hz: 8_000.0,
-            },
+            settings: *settings,
             control: FrameControl {
                 amount: 0.0,
                 speech: false,
@@ -355,10 +352,9 @@ impl SpectralDucker {
         }
         self.focus_ready = true;
         self.settings = *settings;
-        let (lo, hi) = (
-            settings.focus_low_hz,
-            settings.focus_high_hz.max(settings.focus_low_hz),
-        );
+        // The engine hands over sanitised settings: Focus Low <= Focus High (an empty range
+        // ducks nothing; see `settings::RULES`).
+        let (lo, hi) = (settings.focus_low_hz, settings.focus_high_hz);
         let fade = FOCUS_FADE_RATIO.ln();
         for (k, w) in self.focus_weight.iter_mut().enumerate() {
             // 0 outside [lo, hi], 1 from lo * 1.2 to hi / 1.2, linear in log frequency between;
@@ -617,7 +613,7 @@ impl SpectralDucker {
             };
             // Uncapped (up to the deepest Depth), so a Depth change acts at once through the
             // cap below instead of through the slow smoothing.
-            self.band_tmp[b] = overlap.min(-crate::params::DEPTH_DB.min);
+            self.band_tmp[b] = overlap.min(-crate::settings::SPECS.depth_db.min);
             self.analysis.overlap_db[b] = overlap;
         }
         // Smooth across neighbouring bands (no isolated notches: no "musical" artefacts), then
@@ -708,6 +704,13 @@ mod tests {
     use crate::test_signals::{SR, sine as tone, vowel};
     use crate::units::gain_to_db;
 
+    /// Clarity 10 dB, Focus 150 Hz-8 kHz: the settings these tests were designed around.
+    const TEST_SETTINGS: SpectralSettings = SpectralSettings {
+        clarity_db: 10.0,
+        focus_low_hz: 150.0,
+        focus_high_hz: 8_000.0,
+    };
+
     fn control(amount: f32) -> FrameControl {
         FrameControl {
             amount,
@@ -756,7 +759,7 @@ mod tests {
 
     #[test]
     fn unit_gains_reconstruct_the_bed_one_window_late() {
-        let mut d = SpectralDucker::new(SR, 1);
+        let mut d = SpectralDucker::new(SR, 1, &TEST_SETTINGS);
         d.set_control(control(0.0));
         let n = 20_000;
         let bed: Vec<f32> = (0..n)
@@ -773,7 +776,7 @@ mod tests {
 
     #[test]
     fn analysis_only_leaves_the_bed_alone_and_shows_the_broadband_duck() {
-        let mut d = SpectralDucker::new(SR, 1);
+        let mut d = SpectralDucker::new(SR, 1, &TEST_SETTINGS);
         d.set_control(control(1.0));
         d.set_analysis_enabled(true);
         let n = 48_000;
@@ -815,7 +818,7 @@ mod tests {
 
     #[test]
     fn bass_and_air_are_left_alone_while_the_speech_band_is_ducked() {
-        let mut d = SpectralDucker::new(SR, 1);
+        let mut d = SpectralDucker::new(SR, 1, &TEST_SETTINGS);
         d.set_control(control(1.0));
         let n = 96_000;
         let bed: Vec<f32> = tone(80.0, 0.2, n)
@@ -869,7 +872,7 @@ mod tests {
         for key_over_bed_db in [6.0f32, -6.0, -20.0] {
             let key = comb(50.0, 0.01 * db_to_gain(key_over_bed_db), n, 1);
             let bed = comb(100.0, 0.01, n, 2);
-            let mut d = SpectralDucker::new(SR, 1);
+            let mut d = SpectralDucker::new(SR, 1, &TEST_SETTINGS);
             d.set_control(control(1.0));
             d.set_analysis_enabled(true);
             let out = run(&mut d, &bed, &key);
@@ -929,7 +932,7 @@ mod tests {
 
     #[test]
     fn steady_bed_and_key_give_stationary_band_gains() {
-        let mut d = SpectralDucker::new(SR, 2);
+        let mut d = SpectralDucker::new(SR, 2, &TEST_SETTINGS);
         d.set_control(control(1.0));
         d.set_analysis_enabled(true);
         let n = 48_000 * 3;

@@ -3,8 +3,8 @@
 //! Breaths, room tone, clothing rustle and lip clicks carry energy but no voice. What they lack
 //! is *voicing*: the periodic glottal pulse (80-400 Hz) that every vowel and voiced consonant has,
 //! in any language. The key (decimated to about 4 kHz, band-passed 80-1000 Hz) is analysed in
-//! 30 ms windows every 10 ms; the normalised autocorrelation peak over pitch lags 2.5-12.5 ms
-//! is the voicing score (about 0.9 in a vowel, below 0.5 in breath noise and clicks). It is
+//! 30 ms windows every 5 ms ([`HOP_MS`]); the normalised autocorrelation peak over pitch lags
+//! 2.5-12.5 ms is the voicing score (about 0.9 in a vowel, below 0.5 in breath noise and clicks). It is
 //! normalised by the mean energy of the two windows compared, so a click's decaying ring-out,
 //! which is periodic but fading, scores low too.
 //!
@@ -198,13 +198,13 @@ pub struct SpeechGate {
 }
 
 impl SpeechGate {
-    /// A gate updated every `tick_ms`.
-    pub fn new(tick_ms: f32) -> Self {
+    /// A gate updated every `tick_ms`, at `sensitivity` (0..=1, see [`Self::set_sensitivity`]).
+    pub fn new(tick_ms: f32, sensitivity: f32) -> Self {
         Self {
             voiced_run: 0,
             since_voiced_ms: f32::INFINITY,
             tick_ms,
-            voiced_threshold: voicing_threshold(0.5),
+            voiced_threshold: voicing_threshold(sensitivity),
             active: false,
             since_level_onset_ms: 0.0,
             level_was_active: false,
@@ -337,7 +337,7 @@ mod tests {
     #[test]
     fn gate_needs_a_voiced_run_and_remembers_it() {
         let (voiced, unvoiced) = (frame_of(0.9), frame_of(0.2));
-        let mut g = SpeechGate::new(10.0);
+        let mut g = SpeechGate::new(10.0, 0.5);
         assert!(!g.process_tick(true, true, voiced));
         assert!(g.process_tick(true, true, voiced));
         // Unvoiced frames inside the phrase: still speech for VOICED_MEMORY_MS.
@@ -346,7 +346,7 @@ mod tests {
         }
         assert!(!g.process_tick(true, true, unvoiced));
         // Level below threshold: never speech, however voiced.
-        let mut g = SpeechGate::new(10.0);
+        let mut g = SpeechGate::new(10.0, 0.5);
         for _ in 0..10 {
             assert!(!g.process_tick(false, false, voiced));
         }
@@ -355,7 +355,7 @@ mod tests {
     #[test]
     fn one_periodic_frame_is_not_a_phrase() {
         let (voiced, unvoiced) = (frame_of(0.9), frame_of(0.2));
-        let mut g = SpeechGate::new(10.0);
+        let mut g = SpeechGate::new(10.0, 0.5);
         for _ in 0..20 {
             assert!(!g.process_tick(true, true, voiced));
             assert!(!g.process_tick(true, true, unvoiced));

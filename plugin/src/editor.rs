@@ -24,10 +24,11 @@ use nice_plug::prelude::*;
 use nice_plug_egui::NiceEguiApp;
 use nice_plug_egui::baseview::WindowSize;
 use nice_plug_egui::resizable_window::ResizableWindow;
+use underscore_dsp::settings::{Choice, Group, Mode, SETTINGS};
 use underscore_dsp::spectral::BandAnalysis;
 
 use crate::meters::SharedMeters;
-use crate::params::ModeParam;
+use crate::params::HostChoice;
 use crate::{SharedAnalysis, UnderscoreParams};
 use history::{Ballistics, History, METER_FLOOR_DB};
 pub use host::{PluginEditor, PluginEditorHandle};
@@ -159,28 +160,17 @@ impl UnderscoreEditor {
             self.preset_bar.ui(ui, &self.params, setter);
             ui.separator();
             ui.label("Mode:");
-            let mode = self.params.mode.value();
-            for (choice, text, tip) in [
-                (
-                    ModeParam::Broadband,
-                    "Broadband",
-                    "One gain for the whole bed: classic dialogue ducking.",
-                ),
-                (
-                    ModeParam::Spectral,
-                    "Spectral",
-                    "Cuts the bed only in the bands where it masks the voice, so the music keeps \
-                     its body. Adds one FFT window of latency (the host may restart the plugin).",
-                ),
-            ] {
+            let mode = self.params.mode.value().0;
+            for (index, (name, tip)) in Mode::NAMES.iter().zip(Mode::HELP).enumerate() {
+                let choice = Mode::from_index(index);
                 if ui
-                    .selectable_label(mode == choice, text)
-                    .on_hover_text(tip)
+                    .selectable_label(mode == choice, *name)
+                    .on_hover_text(*tip)
                     .clicked()
                     && mode != choice
                 {
                     setter.begin_set_parameter(&self.params.mode);
-                    setter.set_parameter(&self.params.mode, choice);
+                    setter.set_parameter(&self.params.mode, HostChoice(choice));
                     setter.end_set_parameter(&self.params.mode);
                 }
             }
@@ -200,7 +190,7 @@ impl UnderscoreEditor {
                 });
             if ui
                 .add(button)
-                .on_hover_text("Passes the bed through untouched (still latency-compensated).")
+                .on_hover_text(underscore_dsp::settings::SPECS.bypass.help)
                 .clicked()
             {
                 setter.begin_set_parameter(&self.params.bypass);
@@ -264,7 +254,7 @@ impl UnderscoreEditor {
         }
     }
 
-    /// Every parameter, in four groups. Sliders stretch with the panel; rows tighten on short
+    /// Every parameter of the table's editor groups ([`Group::PANELS`]), with its help text. Sliders stretch with the panel; rows tighten on short
     /// windows so all of them stay visible down to the minimum size (a scroll bar appears only
     /// if the host forces the window smaller still).
     fn parameters(&mut self, ui: &mut Ui, setter: &ParamSetter) {
@@ -299,37 +289,28 @@ impl UnderscoreEditor {
                 .spacing(vec2(8.0, row_spacing))
                 .show(ui, add_rows);
         };
+        let hosts = p.host_params();
         egui::ScrollArea::vertical().show(ui, |ui| {
-            group(ui, "Ducking", &|ui| {
-                row(ui, &p.depth_db, "How far the bed comes down under dialogue. -6 dB is a gentle dip; -15 dB clears the way.");
-                row(ui, &p.threshold_db, "Dialogue level (speech band) that starts the duck. Lower it for quiet or distant voices.");
-                row(ui, &p.sensitivity_pct, "How readily the dialogue track counts as speech. Higher catches soft or breathy lines; lower ignores effects and bleed.");
-                row(ui, &p.mix_pct, "How much of the duck is applied: 100 % = the full Depth, 50 % = half of it.");
-                row(ui, &p.output_gain_db, "Trim or make-up on the bed after ducking.");
-            });
-            group(ui, "Timing", &|ui| {
-                row(ui, &p.attack_ms, "How quickly the bed dips when a line starts. With Lookahead the dip lands before the first word.");
-                row(ui, &p.hold_ms, "How long the bed stays down after speech stops, so it does not pump between words.");
-                row(ui, &p.release_ms, "How quickly the bed comes back after a line. Longer sounds like a mixer riding the fader.");
-                row(ui, &p.lookahead_ms, "Delays the bed so the duck starts ahead of the first syllable. Adds this much latency.");
-            });
-            group(ui, "Spectral", &|ui| {
-                row(ui, &p.clarity_db, "Spectral mode: how far the dialogue should stand above the bed in each band. The bed is cut only where it misses this margin.");
-                row(ui, &p.focus_low_hz, "Spectral mode: lowest frequency where the bed may be cut to clear the voice.");
-                row(ui, &p.focus_high_hz, "Spectral mode: highest frequency where the bed may be cut to clear the voice.");
-            });
-            group(ui, "Stereo and surround", &|ui| {
-                row(ui, &p.stereo_mode, "Linked ducks left and right alike. Mid/Side ducks the centre (where the voice sits) fully and the sides by Side, keeping the width.");
-                row(ui, &p.side_pct, "Mid/Side: how much of the duck the sides get. Lower keeps stereo ambience wide under dialogue.");
-                row(ui, &p.front_pct, "5.1 beds: share of the duck for the front left/right pair.");
-                row(ui, &p.centre_pct, "5.1 beds: share of the duck for the centre channel (where dialogue usually sits).");
-                row(ui, &p.surround_pct, "5.1 beds: share of the duck for the surrounds.");
-                row(ui, &p.lfe_pct, "5.1 beds: share of the duck for the LFE.");
-            });
+            for panel in Group::PANELS {
+                group(ui, panel.title(), &|ui| {
+                    for (setting, host) in SETTINGS.iter().zip(hosts) {
+                        if setting.group == panel {
+                            row(ui, host.row(), setting.help);
+                        }
+                    }
+                });
+            }
+            // Settings that break a rule between settings (a host can set them; the engine
+            // resolves them as the rule documents): say so where the settings are.
+            if let Err(problem) = underscore_dsp::settings::validate(&p.engine_params()) {
+                ui.label(RichText::new(problem).size(11.0).color(palette::REDUCTION));
+            }
             ui.label(
-                RichText::new("Drag, double-click (or Ctrl+click) for default, click the value to type.")
-                    .size(11.0)
-                    .color(palette::TEXT_DIM),
+                RichText::new(
+                    "Drag, double-click (or Ctrl+click) for default, click the value to type.",
+                )
+                .size(11.0)
+                .color(palette::TEXT_DIM),
             );
         });
         self.param_rows = rows.into_inner();
@@ -342,7 +323,7 @@ const LABEL_WIDTH: f32 = 84.0;
 const PARAMS_COMFORTABLE_HEIGHT: f32 = 500.0;
 
 /// A parameter shown as a labelled [`slider::ParamBar`], whatever its type.
-trait ParamRow {
+pub trait ParamRow {
     fn name(&self) -> &str;
     fn slider(&self, ui: &mut Ui, setter: &ParamSetter, width: f32) -> egui::Response;
 }
@@ -453,7 +434,7 @@ impl UnderscoreEditor {
     fn views(&mut self, ui: &mut Ui) {
         let width = ui.available_width();
         let p = &self.params;
-        let spectral = p.mode.value() == ModeParam::Spectral;
+        let spectral = p.mode.value().0 == Mode::Spectral;
         ui.horizontal(|ui| {
             ui.label(RichText::new("Masking overlap").strong());
             legend(ui, palette::DIALOGUE, "dialogue");
@@ -598,7 +579,8 @@ mod tests {
             (2560.0, 1440.0),
         ] {
             let rows = layout_at(width, height);
-            assert_eq!(rows.len(), 18, "{width}x{height}: parameter rows drawn");
+            let shown = SETTINGS.iter().filter(|s| s.group != Group::Main).count();
+            assert_eq!(rows.len(), shown, "{width}x{height}: parameter rows drawn");
             let window = Rect::from_min_size(Pos2::ZERO, vec2(width, height));
             for (i, (rect, visible)) in rows.iter().enumerate() {
                 assert!(

@@ -12,13 +12,15 @@ use underscore_dsp::{Engine, EngineParams};
 
 pub mod analysis;
 pub mod editor;
+pub mod feed;
 pub mod meters;
-mod params;
+pub mod params;
 pub mod presets;
 #[cfg(test)]
 mod test_host;
 pub use analysis::SharedAnalysis;
 pub use editor::UnderscoreEditor;
+pub use feed::EditorFeed;
 pub use meters::SharedMeters;
 pub use params::UnderscoreParams;
 
@@ -30,12 +32,8 @@ pub struct Underscore {
     params: Arc<UnderscoreParams>,
     /// Built in `activate()` for the negotiated sample rate and channel count.
     engine: Option<Engine>,
-    /// Per-band analysis for the editor (computed only while it is open).
-    analysis: Arc<SharedAnalysis>,
-    /// Analysis frames already published.
-    published_frames: u32,
-    /// Levels for the editor's meters, published after every block while the editor is open.
-    meters: Arc<SharedMeters>,
+    /// Band analysis and meters for the editor (computed only while it is open).
+    feed: EditorFeed,
 }
 
 impl Default for Underscore {
@@ -43,9 +41,10 @@ impl Default for Underscore {
         Self {
             params: Arc::new(UnderscoreParams::default()),
             engine: None,
-            analysis: Arc::new(SharedAnalysis::default()),
-            published_frames: 0,
-            meters: Arc::new(SharedMeters::default()),
+            feed: EditorFeed::new(
+                Arc::new(SharedAnalysis::default()),
+                Arc::new(SharedMeters::default()),
+            ),
         }
     }
 }
@@ -104,8 +103,8 @@ impl Plugin for Underscore {
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         editor::create(
             self.params.clone(),
-            self.analysis.clone(),
-            self.meters.clone(),
+            self.feed.analysis.clone(),
+            self.feed.meters.clone(),
         )
     }
 
@@ -144,39 +143,15 @@ impl Plugin for Underscore {
         if engine.latency_samples() != latency_before {
             context.set_latency_samples(engine.latency_samples() as u32);
         }
-        // The editor raises the flag while it draws; no close callback reaches it, so the
-        // window's own open state gates the flag (a closed editor costs nothing here).
-        let show = self
-            .analysis
-            .editor_open
-            .load(std::sync::atomic::Ordering::Relaxed)
-            && self.params.editor_window.is_open();
-        // The allocation-checking test build always runs the editor's analysis and metering
-        // path, so `tests/tests/no_alloc.rs` proves it allocation-free without a window.
-        let show = show || cfg!(feature = "assert_process_allocs");
-        engine.set_analysis_enabled(show);
-        let input_peak_db = if show {
-            meters::peak_db(buffer.as_slice())
-        } else {
-            0.0
-        };
+        let show = self.feed.showing(&self.params.editor_window);
         match aux.inputs.first() {
-            Some(key) => engine.process_block(buffer.as_slice(), key.as_slice_immutable()),
-            None => engine.process_block::<&[f32]>(buffer.as_slice(), &[]),
-        }
-        if show && engine.band_analysis_frames() != self.published_frames {
-            self.published_frames = engine.band_analysis_frames();
-            self.analysis.publish(engine.band_analysis());
-        }
-        if show {
-            let meter = engine.meter();
-            self.meters.publish(&meters::BlockMeter {
-                duck_db: meter.duck_gain_db(),
-                key_db: meter.key_level_db(),
-                speech: meter.speech_active,
-                input_peak_db,
-                output_peak_db: meters::peak_db(buffer.as_slice()),
-            });
+            Some(key) => {
+                self.feed
+                    .process(engine, buffer.as_slice(), key.as_slice_immutable(), show)
+            }
+            None => self
+                .feed
+                .process::<&[f32]>(engine, buffer.as_slice(), &[], show),
         }
         ProcessStatus::Normal
     }

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 use underscore_dsp::EngineParams;
-use underscore_dsp::param_table::{self, Kind, PARAMS};
+use underscore_dsp::settings::{self, Kind, SETTINGS};
 
 include!(concat!(env!("OUT_DIR"), "/factory.rs"));
 
@@ -172,7 +172,7 @@ impl Preset {
     /// The file text: every setting, in user units, in parameter order.
     pub fn to_json(&self) -> String {
         let mut values = Map::new();
-        for info in PARAMS {
+        for info in &SETTINGS {
             let v = info.get(&self.params);
             let json = match info.kind {
                 Kind::Number { .. } => {
@@ -181,8 +181,8 @@ impl Preset {
                     let rounded: f64 = format!("{:.6}", v).parse().unwrap_or(0.0);
                     Value::from(rounded)
                 }
-                Kind::Choice(_) => Value::from(info.format(v)),
-                Kind::Switch => Value::from(v >= 0.5),
+                Kind::Choice { .. } => Value::from(info.format(v)),
+                Kind::Switch { .. } => Value::from(v >= 0.5),
             };
             values.insert(info.id.to_string(), json);
         }
@@ -204,7 +204,7 @@ impl Preset {
     /// Whether `params` still equal this preset's settings (within display rounding), so the
     /// editor can mark the preset "modified" once any parameter moves.
     pub fn matches(&self, params: &EngineParams) -> bool {
-        PARAMS
+        SETTINGS
             .iter()
             .all(|info| info.same(info.get(&self.params), info.get(params)))
     }
@@ -219,21 +219,16 @@ impl Preset {
 fn read_params(values: &Map<String, Value>) -> Result<EngineParams, String> {
     let mut params = EngineParams::default();
     for (id, value) in values {
-        let info = param_table::find(id).ok_or_else(|| param_table::unknown(id))?;
+        let info = settings::find(id).ok_or_else(|| settings::unknown(id))?;
         let v = match (value, info.kind) {
             (Value::Number(n), _) => info.check(n.as_f64().unwrap_or(f64::NAN) as f32)?,
-            (Value::Bool(b), Kind::Switch) => *b as u8 as f32,
+            (Value::Bool(b), Kind::Switch { .. }) => *b as u8 as f32,
             (Value::String(s), _) => info.parse(s)?,
             _ => return Err(format!("{id}: {value} is not a valid value")),
         };
         info.set(&mut params, v)?;
     }
-    if params.focus_low_hz >= params.focus_high_hz {
-        return Err(format!(
-            "focus_low ({} Hz) must be below focus_high ({} Hz)",
-            params.focus_low_hz, params.focus_high_hz
-        ));
-    }
+    settings::validate(&params)?;
     Ok(params)
 }
 
@@ -374,7 +369,7 @@ pub fn save(dir: &Path, preset: &Preset) -> Result<PathBuf, PresetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use underscore_dsp::params::Mode;
+    use underscore_dsp::Mode;
 
     #[test]
     fn factory_presets_are_valid_and_complete() {
@@ -388,7 +383,7 @@ mod tests {
             );
             // Every setting is written out, so a preset does not depend on defaults.
             let root: Value = serde_json::from_str(text).unwrap();
-            for info in PARAMS {
+            for info in &SETTINGS {
                 assert!(
                     root["params"].get(info.id).is_some(),
                     "{stem} lacks {}",
@@ -409,7 +404,7 @@ mod tests {
             bypass: true,
             ..Default::default()
         };
-        params.field.side = 0.37;
+        params.side_pct = 37.0;
         let p = Preset::from_params("My Mix 1", &params);
         let back = Preset::parse(&p.to_json(), Origin::Unsaved).unwrap();
         assert_eq!(back.name, "My Mix 1");

@@ -12,32 +12,34 @@
 //! or JSON, a list of objects: `[{"time_s": 12.5, "param": "depth", "value": -6}, ...]`
 //! (`value` a number, or text as in CSV: `"0.8 s"`, `"spectral"`, `"on"`).
 //!
-//! Parameters are the host ids of [`underscore_dsp::param_table`], values are read with its
+//! Parameters are the host ids of [`underscore_dsp::settings`], values are read with its
 //! parser (dB, ms or s, %, Hz or kHz, choice names). Each change applies from the sample
 //! `round(time_s x sample rate)` on, exactly as a host's sample-accurate automation event at
-//! that sample. `mode` and `lookahead` cannot be automated: they change the latency, which a
-//! file render compensates once, for the whole file.
+//! that sample. Settings that change the latency (`mode`, `lookahead`) cannot be automated: a
+//! file render compensates the latency once, for the whole file. The settings in force after
+//! every change must pass [`settings::validate`] (e.g. Focus Low below Focus High), as a preset
+//! must.
 
 use std::path::Path;
 
 use serde_json::Value;
-use underscore_dsp::param_table::{self, ParamInfo};
+use underscore_dsp::EngineParams;
+use underscore_dsp::settings::{self, Setting};
 
 use crate::error::RenderError;
 
 /// One parameter change, at an input sample position.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct AutomationEvent {
     /// Sample position (frames from the start of the input) where the value applies.
     pub sample: u64,
     /// The setting.
-    pub param: &'static ParamInfo,
+    pub param: &'static Setting,
     /// The new value in user units (checked against the range).
     pub value: f32,
+    /// Where it was read: "line 5" (CSV) or "entry 3 (of 10)" (JSON).
+    pub place: String,
 }
-
-/// Settings that cannot be automated in a file render (they change the latency).
-const NOT_AUTOMATABLE: &[&str] = &["mode", "lookahead"];
 
 /// Builds one event from its text fields; `at` names the place in errors.
 fn event(
@@ -45,13 +47,14 @@ fn event(
     param: &str,
     value: EventValue<'_>,
     sample_rate_hz: u32,
+    place: String,
 ) -> Result<AutomationEvent, String> {
     if !time_s.is_finite() || time_s < 0.0 {
         return Err(format!("time {time_s} s must be a number >= 0"));
     }
     let id = param.trim();
-    let info = param_table::find(id).ok_or_else(|| param_table::unknown(id))?;
-    if NOT_AUTOMATABLE.contains(&info.id) {
+    let info = settings::find(id).ok_or_else(|| settings::unknown(id))?;
+    if info.changes_latency {
         return Err(format!(
             "{} cannot be automated in a file render (it changes the latency); \
              set it with --preset or --set",
@@ -67,6 +70,7 @@ fn event(
         sample: (time_s * sample_rate_hz as f64).round() as u64,
         param: info,
         value,
+        place,
     })
 }
 
@@ -77,8 +81,13 @@ enum EventValue<'a> {
 }
 
 /// Reads an automation file (CSV or JSON, by extension; `.json` is JSON, anything else CSV)
-/// into events sorted by sample position (changes at the same position keep file order).
-pub fn load(path: &Path, sample_rate_hz: u32) -> Result<Vec<AutomationEvent>, RenderError> {
+/// into events sorted by sample position (changes at the same position keep file order), and
+/// checks that the settings in force after each change, starting from `initial`, are valid.
+pub fn load(
+    path: &Path,
+    sample_rate_hz: u32,
+    initial: &EngineParams,
+) -> Result<Vec<AutomationEvent>, RenderError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         RenderError::input(
             path,
@@ -98,7 +107,28 @@ pub fn load(path: &Path, sample_rate_hz: u32) -> Result<Vec<AutomationEvent>, Re
     }
     .map_err(|problem| RenderError::input(path, problem))?;
     events.sort_by_key(|e| e.sample);
+    check(&events, initial).map_err(|problem| RenderError::input(path, problem))?;
     Ok(events)
+}
+
+/// Applies sorted `events` to `initial` in order and validates the settings in force after
+/// the last change at each sample position (changes at one position land together, so a
+/// move of both Focus edges at once is judged as a whole); the error names the change.
+pub fn check(events: &[AutomationEvent], initial: &EngineParams) -> Result<(), String> {
+    let mut params = *initial;
+    for (i, e) in events.iter().enumerate() {
+        e.param.set(&mut params, e.value)?;
+        let last_at_position = events.get(i + 1).is_none_or(|next| next.sample != e.sample);
+        if last_at_position {
+            settings::validate(&params).map_err(|problem| {
+                format!(
+                    "{}: after the changes at sample {}, {problem}",
+                    e.place, e.sample
+                )
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Parses CSV text (header `time_s,param,value`); errors name the line.
@@ -137,6 +167,7 @@ pub fn parse_csv(text: &str, sample_rate_hz: u32) -> Result<Vec<AutomationEvent>
             fields[1],
             EventValue::Text(fields[2]),
             sample_rate_hz,
+            format!("line {line_no}"),
         )
         .map_err(|p| format!("line {line_no}: {p}"))?;
         events.push(e);
@@ -192,7 +223,8 @@ pub fn parse_json(text: &str, sample_rate_hz: u32) -> Result<Vec<AutomationEvent
             Some(Value::Bool(b)) => EventValue::Bool(*b),
             _ => return Err(format!("{at}: \"value\" must be a number or a text")),
         };
-        events.push(event(time_s, param, value, sample_rate_hz).map_err(|p| format!("{at}: {p}"))?);
+        let e = event(time_s, param, value, sample_rate_hz, at.clone());
+        events.push(e.map_err(|p| format!("{at}: {p}"))?);
     }
     Ok(events)
 }
@@ -247,5 +279,21 @@ mod tests {
         assert!(e.starts_with("entry 1"), "{e}");
         let e = parse_json("[\n{]", 48_000).unwrap_err();
         assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn settings_after_each_change_must_be_valid() {
+        // Focus Low up to 1 kHz with Focus High at 1 kHz: an empty Focus range, refused with
+        // the line; the same move with Focus High raised at the same time is fine.
+        let text = "time_s,param,value\n1,focus_high,1000\n2,focus_low,1000\n";
+        let ev = parse_csv(text, 48_000).unwrap();
+        let e = check(&ev, &EngineParams::default()).unwrap_err();
+        assert!(
+            e.starts_with("line 3:") && e.contains("must be below focus_high"),
+            "{e}"
+        );
+        let text = "time_s,param,value\n1,focus_low,1000\n1,focus_high,5000\n";
+        let ev = parse_csv(text, 48_000).unwrap();
+        assert_eq!(check(&ev, &EngineParams::default()), Ok(()));
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 use underscore_dsp::EngineParams;
-use underscore_dsp::param_table;
+use underscore_dsp::settings::{self, Choice};
 
 use crate::automation;
 use crate::driver::{self, MAX_BLOCK_FRAMES, RenderSetup, Sink};
@@ -136,8 +136,8 @@ pub fn resolve_params(args: &RenderArgs) -> Result<(String, EngineParams), Rende
         let (id, value) = s.split_once('=').ok_or_else(|| {
             RenderError::usage(format!("--set {s}: expected ID=VALUE, e.g. depth=-12"))
         })?;
-        let info = param_table::find(id.trim()).ok_or_else(|| {
-            RenderError::usage(format!("--set {s}: {}", param_table::unknown(id.trim())))
+        let info = settings::find(id.trim()).ok_or_else(|| {
+            RenderError::usage(format!("--set {s}: {}", settings::unknown(id.trim())))
         })?;
         let v = info
             .parse(value)
@@ -145,12 +145,7 @@ pub fn resolve_params(args: &RenderArgs) -> Result<(String, EngineParams), Rende
         info.set(&mut params, v)
             .map_err(|e| RenderError::usage(format!("--set {s}: {e}")))?;
     }
-    if params.focus_low_hz >= params.focus_high_hz {
-        return Err(RenderError::usage(format!(
-            "focus_low ({} Hz) must be below focus_high ({} Hz)",
-            params.focus_low_hz, params.focus_high_hz
-        )));
-    }
+    settings::validate(&params).map_err(RenderError::usage)?;
     Ok((name, params))
 }
 
@@ -268,7 +263,7 @@ pub fn run_render(args: &RenderArgs) -> Result<RenderReport, RenderError> {
         ));
     }
     let automation = match &args.automation {
-        Some(path) => automation::load(path, sr)?,
+        Some(path) => automation::load(path, sr, &params)?,
         None => Vec::new(),
     };
 
@@ -347,7 +342,7 @@ pub fn format_summary(r: &RenderReport) -> String {
         r.bed_channels,
         r.dialogue_channels,
         r.preset,
-        param_table::find("mode").map_or(String::new(), |i| i.format(i.get(p))),
+        p.mode.id(),
         p.depth_db
     ));
     t.push_str(&format!(

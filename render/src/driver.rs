@@ -15,7 +15,7 @@
 //!
 //! Memory is fixed: one I/O chunk per stream plus `latency` frames of pending input.
 
-use underscore_dsp::param_table::ParamInfo;
+use underscore_dsp::settings::Setting;
 use underscore_dsp::spectral::fft_size;
 use underscore_dsp::{Engine, EngineParams};
 
@@ -320,7 +320,7 @@ pub fn render(
 }
 
 /// Sets `value` (user units, already checked) on `params`.
-fn apply(params: &mut EngineParams, info: &ParamInfo, value: f32) {
+fn apply(params: &mut EngineParams, info: &Setting, value: f32) {
     // Checked when the file was read; a failure here would leave the value unchanged.
     let _ = info.set(params, value);
 }

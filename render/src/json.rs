@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
-use underscore_dsp::param_table::PARAMS;
+use underscore_dsp::settings::SETTINGS;
 
 use crate::cli::{RenderArgs, RenderReport};
 use crate::error::RenderError;
@@ -24,7 +24,7 @@ fn opt(v: Option<f64>) -> Value {
 /// The JSON document for a finished render.
 pub fn to_value(r: &RenderReport, args: &RenderArgs) -> Value {
     let s = &r.summary;
-    let settings: serde_json::Map<String, Value> = PARAMS
+    let settings: serde_json::Map<String, Value> = SETTINGS
         .iter()
         .map(|p| (p.id.to_string(), json!(p.format(p.get(&r.params)))))
         .collect();

@@ -11,6 +11,7 @@ use std::path::Path;
 use crate::cli::RenderReport;
 use crate::error::RenderError;
 use crate::stats::Summary;
+use underscore_dsp::settings::Choice;
 
 type Rgb = [u8; 3];
 
@@ -346,8 +347,7 @@ pub fn draw(r: &RenderReport, bed: &Path) -> Result<Vec<u8>, RenderError> {
         || bed.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let mode = underscore_dsp::param_table::find("mode")
-        .map_or(String::new(), |i| i.format(i.get(&r.params)));
+    let mode = r.params.mode.id();
     c.text(20, 12, &format!("Underscore render: {name}"), 2, BLACK);
     c.text(
         20,

@@ -10,7 +10,7 @@
 //! automation file (times in seconds that round to the event samples), the plugin gets the
 //! same events as CLAP parameter events at those samples, in host blocks of irregular sizes.
 
-use underscore_dsp::param_table::{self, Kind};
+use underscore_dsp::settings::{self, Kind};
 use underscore_tests::*;
 
 const SR: u32 = 48_000;
@@ -59,10 +59,10 @@ fn bed(n: usize) -> Vec<Vec<f32>> {
 /// setting `id`, on its linear range from the parameter table; the plugin maps it back to
 /// exactly `value` (checked), so both sides use the same number.
 fn linear(id: &str, value: f32) -> f64 {
-    let (min, max) = match param_table::find(id).expect("known id").kind {
-        Kind::Number { spec, scale, .. } => (spec.min * scale, spec.max * scale),
-        Kind::Choice(names) => (0.0, (names.len() - 1) as f32),
-        Kind::Switch => (0.0, 1.0),
+    let (min, max) = match settings::find(id).expect("known id").kind {
+        Kind::Number { min, max, .. } => (min, max),
+        Kind::Choice { ids, .. } => (0.0, (ids.len() - 1) as f32),
+        Kind::Switch { .. } => (0.0, 1.0),
     };
     let n = (value - min) / (max - min);
     assert_eq!(
@@ -75,7 +75,7 @@ fn linear(id: &str, value: f32) -> f64 {
 
 /// The CLAP (display) name of setting `id`.
 fn name(id: &str) -> &'static str {
-    param_table::find(id).expect("known id").name
+    settings::find(id).expect("known id").name
 }
 
 /// An automation change: sample, parameter id, value in user units.

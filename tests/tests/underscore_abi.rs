@@ -1057,13 +1057,13 @@ fn depth_automation_within_1_ms_has_no_zipper_steps() {
 /// parameter to the value written in its file, as the plugin displays it back.
 #[test]
 fn every_factory_preset_sets_the_parameters_as_written() {
-    use underscore_dsp::param_table::{Kind, PARAMS};
+    use underscore_dsp::settings::{Kind, SETTINGS};
     let mut checked = 0;
     for preset in underscore_preset::factory() {
         let mut plugin = load();
         let infos = plugin.params();
         let mut changes = Vec::new();
-        for info in PARAMS {
+        for info in &SETTINGS {
             let clap = infos
                 .iter()
                 .find(|p| p.name == info.name)
@@ -1071,11 +1071,11 @@ fn every_factory_preset_sets_the_parameters_as_written() {
             let value = info.get(&preset.params);
             let text = match info.kind {
                 Kind::Number { .. } => info.format(value).trim().to_string(),
-                Kind::Choice(_) => {
+                Kind::Choice { .. } => {
                     let names = plugin_choice_texts(&mut plugin, clap.id);
                     names[value as usize].clone()
                 }
-                Kind::Switch => if value >= 0.5 { "On" } else { "Off" }.to_string(),
+                Kind::Switch { .. } => if value >= 0.5 { "On" } else { "Off" }.to_string(),
             };
             let v = plugin
                 .text_to_value(clap.id, &text)
@@ -1088,11 +1088,11 @@ fn every_factory_preset_sets_the_parameters_as_written() {
             let shown_text = shown(&mut plugin, id);
             let got = match info.kind {
                 Kind::Number { .. } => info.parse(&shown_text).unwrap_or(f32::NAN),
-                Kind::Choice(_) => {
+                Kind::Choice { .. } => {
                     let names = plugin_choice_texts(&mut plugin, id);
                     names.iter().position(|n| *n == shown_text).unwrap_or(99) as f32
                 }
-                Kind::Switch => (shown_text == "On") as u8 as f32,
+                Kind::Switch { .. } => (shown_text == "On") as u8 as f32,
             };
             // The plugin shows 0-1 decimals: within half a display step.
             let step = if info.id == "depth" || info.id == "threshold" {
@@ -1112,7 +1112,7 @@ fn every_factory_preset_sets_the_parameters_as_written() {
         }
     }
     println!("factory presets: {checked} parameter values set through CLAP and read back");
-    assert!(checked >= 8 * PARAMS.len());
+    assert!(checked >= 8 * SETTINGS.len());
 }
 
 /// The display texts of a choice parameter's options, in order.

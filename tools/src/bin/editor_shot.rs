@@ -13,6 +13,9 @@
 //!             [--start S] [--seconds S] [--linger S] [--size WxH] [--scale PCT] [--bench N]
 //! ```
 //!
+//! (`editor_shot --help` lists them.) The blocks go through [`underscore::EditorFeed`], the
+//! same code the plugin's `process()` runs, so what the picture shows is what a host shows.
+//!
 //! `--start` skips into the material (to catch a phrase in progress at `ready`). `--size` (points)
 //! and `--scale` (percent) open the window as a saved session would.
 //!
@@ -29,8 +32,9 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+
+use clap::Parser;
 use underscore_io::{Audio, read_audio};
 
 use nice_plug::context::gui::{GuiContext, GuiContextInner};
@@ -40,10 +44,10 @@ use underscore::editor::window::{
     DEFAULT_HEIGHT_PT, DEFAULT_WIDTH_PT, FrameStats, MIN_HEIGHT_PT, MIN_WIDTH_PT, WindowLayout,
     WindowState,
 };
-use underscore::meters::{self, BlockMeter};
-use underscore::{SharedAnalysis, SharedMeters, UnderscoreEditor, UnderscoreParams};
+use underscore::params::HostChoice;
+use underscore::{EditorFeed, SharedAnalysis, SharedMeters, UnderscoreEditor, UnderscoreParams};
 use underscore_dsp::Engine;
-use underscore_dsp::params::Mode;
+use underscore_dsp::settings::{Choice, Mode};
 
 const BLOCK: usize = 512;
 const DEFAULT_SCENE: &str = "../shared/material/s1_drama_orchestral";
@@ -106,92 +110,72 @@ fn generated() -> (Audio, Audio) {
     )
 }
 
+/// Opens the Underscore editor standalone, fed live by the engine (README picture), or
+/// benchmarks its frame time headless.
+#[derive(Debug, Parser)]
+#[command(name = "editor_shot")]
 struct Args {
+    /// Dialogue stem (FLAC or WAV); with --bed.
+    #[arg(long, value_name = "FILE", requires = "bed", conflicts_with = "scene")]
     dialogue: Option<PathBuf>,
+    /// Bed stem (FLAC or WAV); with --dialogue.
+    #[arg(long, value_name = "FILE", requires = "dialogue")]
     bed: Option<PathBuf>,
+    /// Scene folder holding dialogue.flac and music.flac [default:
+    /// ../shared/material/s1_drama_orchestral, else generated signals].
+    #[arg(long, value_name = "DIR")]
     scene: Option<PathBuf>,
-    /// The Mode parameter's display name: "Broadband" or "Spectral".
-    mode: &'static str,
     /// A preset loaded before the window opens (as the preset bar loads it).
+    #[arg(long, value_name = "NAME")]
     preset: Option<String>,
+    /// The Mode parameter (after the preset), by its id.
+    #[arg(long, value_name = "broadband|spectral", default_value = "spectral")]
+    mode: String,
+    /// Seconds to skip into the material (to catch a phrase in progress at `ready`).
+    #[arg(long, value_name = "S", default_value_t = 0.0, value_parser = seconds)]
     start: f64,
+    /// Seconds of playing before `ready`.
+    #[arg(long, value_name = "S", default_value_t = 9.0, value_parser = seconds)]
     seconds: f64,
+    /// Seconds to keep playing after `ready`.
+    #[arg(long, value_name = "S", default_value_t = 60.0, value_parser = seconds)]
     linger: f64,
-    layout: WindowLayout,
-    /// Timed frames of a headless benchmark; `None` opens the window.
-    bench_frames: Option<usize>,
+    /// Window size in points, WxH, as a saved session would open it.
+    #[arg(long, value_name = "WxH", value_parser = size_pt)]
+    size: Option<(u32, u32)>,
+    /// Window scale, percent.
+    #[arg(long, value_name = "PCT")]
+    scale: Option<u32>,
+    /// Timed frames of a headless benchmark (no window).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    bench: Option<u64>,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        dialogue: None,
-        bed: None,
-        scene: None,
-        mode: "Spectral",
-        preset: None,
-        start: 0.0,
-        seconds: 9.0,
-        linger: 60.0,
-        layout: WindowLayout::default(),
-        bench_frames: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
-        let secs = |v: String| {
-            v.parse::<f64>()
-                .ok()
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .ok_or_else(|| format!("bad number of seconds: {v}"))
-        };
-        match flag.as_str() {
-            "--dialogue" => a.dialogue = Some(value()?.into()),
-            "--bed" => a.bed = Some(value()?.into()),
-            "--scene" => a.scene = Some(value()?.into()),
-            "--preset" => a.preset = Some(value()?),
-            "--mode" => {
-                a.mode = match value()?.as_str() {
-                    "broadband" => "Broadband",
-                    "spectral" => "Spectral",
-                    m => return Err(format!("unknown mode {m} (broadband|spectral)")),
-                }
-            }
-            "--start" => a.start = secs(value()?)?,
-            "--seconds" => a.seconds = secs(value()?)?,
-            "--linger" => a.linger = secs(value()?)?,
-            "--size" => {
-                let v = value()?;
-                let (w, h) = v
-                    .split_once('x')
-                    .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
-                    .ok_or_else(|| format!("bad size {v} (WxH in points)"))?;
-                a.layout.width_pt = w;
-                a.layout.height_pt = h;
-            }
-            "--scale" => {
-                let v = value()?;
-                a.layout.scale_pct = v.parse().map_err(|_| format!("bad scale {v}"))?;
-            }
-            "--bench" => {
-                let v = value()?;
-                let n: usize = v.parse().map_err(|_| format!("bad frame count {v}"))?;
-                a.bench_frames = Some(n.max(1));
-            }
-            "-h" | "--help" => {
-                println!(
-                    "editor_shot [--scene DIR | --dialogue FILE --bed FILE] [--preset NAME] \
-                     [--mode broadband|spectral] [--start S] [--seconds S] [--linger S] \
-                     [--size WxH] [--scale PCT] [--bench N]"
-                );
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other}")),
+fn seconds(v: &str) -> Result<f64, String> {
+    v.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .ok_or_else(|| format!("bad number of seconds: {v}"))
+}
+
+fn size_pt(v: &str) -> Result<(u32, u32), String> {
+    v.split_once('x')
+        .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+        .ok_or_else(|| format!("bad size {v} (WxH in points)"))
+}
+
+impl Args {
+    /// The window as a restored session would open it.
+    fn layout(&self) -> WindowLayout {
+        let mut layout = WindowLayout::default();
+        if let Some((w, h)) = self.size {
+            (layout.width_pt, layout.height_pt) = (w, h);
         }
+        if let Some(scale) = self.scale {
+            layout.scale_pct = scale;
+        }
+        layout
     }
-    if a.dialogue.is_some() != a.bed.is_some() {
-        return Err("--dialogue and --bed go together".into());
-    }
-    Ok(a)
 }
 
 /// The key and the bed to play: named files, a scene folder, or the generated fallback.
@@ -256,20 +240,18 @@ impl GuiContextInner for NoHost {
     fn request_restart(&self) {}
 }
 
-/// Plays `key` against `bed` in a loop through the engine, publishing like the plugin's
-/// `process()`.
+/// Plays `key` against `bed` in a loop through the engine, publishing through the plugin's
+/// own [`EditorFeed`].
 struct Player {
     key: Audio,
     bed: Audio,
     frames: usize,
     pos: usize,
     engine: Engine,
-    published_frames: u32,
     bed_block: Vec<Vec<f32>>,
     key_block: Vec<Vec<f32>>,
     params: Arc<UnderscoreParams>,
-    analysis: Arc<SharedAnalysis>,
-    meters_out: Arc<SharedMeters>,
+    feed: EditorFeed,
 }
 
 impl Player {
@@ -278,24 +260,20 @@ impl Player {
         key: Audio,
         bed: Audio,
         params: Arc<UnderscoreParams>,
-        analysis: Arc<SharedAnalysis>,
-        meters_out: Arc<SharedMeters>,
+        feed: EditorFeed,
     ) -> Self {
         let sr = bed.sample_rate as f32;
         let frames = bed.frames().min(key.frames());
-        let engine = Engine::new(sr, bed.channels.len());
         Self {
-            published_frames: engine.band_analysis_frames(),
+            engine: Engine::new(sr, bed.channels.len()),
             bed_block: vec![vec![0.0f32; BLOCK]; bed.channels.len()],
             key_block: vec![vec![0.0f32; BLOCK]; key.channels.len()],
             pos: (start_at * sr as f64) as usize % frames,
             frames,
-            engine,
             key,
             bed,
             params,
-            analysis,
-            meters_out,
+            feed,
         }
     }
 
@@ -303,7 +281,8 @@ impl Player {
         self.bed.sample_rate as f64
     }
 
-    /// One block of `BLOCK` samples; `show` as the plugin's "editor open" condition.
+    /// One block of `BLOCK` samples, as the plugin's `process()` runs it; `show` as its
+    /// "editor open" condition.
     fn block(&mut self, show: bool) {
         let frames = self.frames;
         for (dst, src) in self.bed_block.iter_mut().zip(&self.bed.channels) {
@@ -317,49 +296,21 @@ impl Player {
             }
         }
         self.pos = (self.pos + BLOCK) % frames;
-
-        // As in `Underscore::process()`.
-        let engine = &mut self.engine;
-        engine.set_params(&self.params.engine_params());
-        engine.set_analysis_enabled(show);
-        let input_peak_db = if show {
-            meters::peak_db(&self.bed_block)
-        } else {
-            0.0
-        };
-        {
-            let mut bed_refs: Vec<&mut [f32]> = self
-                .bed_block
-                .iter_mut()
-                .map(|c| c.as_mut_slice())
-                .collect();
-            engine.process_block(&mut bed_refs, &self.key_block);
-        }
-        if show && engine.band_analysis_frames() != self.published_frames {
-            self.published_frames = engine.band_analysis_frames();
-            self.analysis.publish(engine.band_analysis());
-        }
-        if show {
-            let meter = engine.meter();
-            self.meters_out.publish(&BlockMeter {
-                duck_db: meter.duck_gain_db(),
-                key_db: meter.key_level_db(),
-                speech: meter.speech_active,
-                input_peak_db,
-                output_peak_db: meters::peak_db(&self.bed_block),
-            });
-        }
+        self.engine.set_params(&self.params.engine_params());
+        let mut bed: Vec<&mut [f32]> = self.bed_block.iter_mut().map(|c| &mut c[..]).collect();
+        self.feed
+            .process(&mut self.engine, &mut bed, &self.key_block, show);
     }
 }
 
 /// Plays in real time while the window is open; reports the window's frame times at `ready`.
-fn feed(mut player: Player, window: Arc<WindowState>, ready_after: f64, linger: f64) {
+fn play(mut player: Player, window: Arc<WindowState>, ready_after: f64, linger: f64) {
     let sr = player.sample_rate();
     let start = Instant::now();
     let mut played = 0u64;
     let mut ready = false;
     loop {
-        let show = player.analysis.editor_open.load(Ordering::Relaxed) && window.is_open();
+        let show = player.feed.showing(&window);
         player.block(show);
         played += BLOCK as u64;
         let due = Duration::from_secs_f64(played as f64 / sr);
@@ -407,8 +358,8 @@ const BENCH_FPS: f64 = 60.0;
 /// Headless benchmark: the whole editor UI through `egui::Context::run_ui` and tessellation,
 /// fed by the engine in simulated real time (one GUI frame per 1/60 s of audio).
 fn bench(mut player: Player, params: Arc<UnderscoreParams>, timed_frames: usize) {
-    let analysis = player.analysis.clone();
-    let meters_shared = player.meters_out.clone();
+    let analysis = player.feed.analysis.clone();
+    let meters_shared = player.feed.meters.clone();
     let gui = GuiContext::new(Arc::new(NoHost {
         params: params.clone(),
     }));
@@ -494,10 +445,7 @@ fn bench(mut player: Player, params: Arc<UnderscoreParams>, timed_frames: usize)
 }
 
 fn main() {
-    let args = parse_args().unwrap_or_else(|e| {
-        eprintln!("editor_shot: {e}");
-        std::process::exit(2);
-    });
+    let args = Args::parse();
     let (key, bed) = material(&args).unwrap_or_else(|e| {
         eprintln!("editor_shot: {e}");
         std::process::exit(1);
@@ -508,45 +456,46 @@ fn main() {
     }
 
     let params = Arc::new(UnderscoreParams::default());
+    let host = NoHost {
+        params: params.clone(),
+    };
+    let setter = ParamSetter::new(&host);
     if let Some(name) = &args.preset {
         let preset = underscore_preset::find(name).unwrap_or_else(|e| {
             eprintln!("editor_shot: {e}");
             std::process::exit(1);
         });
-        let host = NoHost {
-            params: params.clone(),
-        };
-        underscore::presets::apply(&params, &ParamSetter::new(&host), &preset.params);
+        underscore::presets::apply(&params, &setter, &preset.params);
         if let Ok(mut current) = params.preset_name.write() {
             current.clone_from(&preset.name);
         }
     }
-    // Through the parameter itself, so the editor's Mode switch and the engine agree.
-    let mode = params
-        .mode
-        .string_to_normalized_value(args.mode)
-        .expect("Mode parameter names");
-    // SAFETY: the pointer is to `params.mode`, alive for the whole program; no other thread
-    // exists yet.
-    unsafe { params.mode.as_ptr()._internal_set_normalized_value(mode) };
-    let spectral = matches!(params.engine_params().mode, Mode::Spectral);
-    assert_eq!(spectral, args.mode == "Spectral", "Mode parameter not set");
-    let analysis = Arc::new(SharedAnalysis::default());
-    let meters_shared = Arc::new(SharedMeters::default());
-    let player = Player::new(
-        args.start,
-        key,
-        bed,
-        params.clone(),
-        analysis.clone(),
-        meters_shared.clone(),
+    // Through the host parameter, so the editor's Mode switch and the engine agree.
+    let Some(index) = Mode::IDS.iter().position(|id| *id == args.mode) else {
+        eprintln!(
+            "editor_shot: --mode {} is not one of {}",
+            args.mode,
+            Mode::IDS.join(", ")
+        );
+        std::process::exit(2);
+    };
+    let mode = Mode::from_index(index);
+    setter.begin_set_parameter(&params.mode);
+    setter.set_parameter(&params.mode, HostChoice(mode));
+    setter.end_set_parameter(&params.mode);
+    assert_eq!(params.engine_params().mode, mode, "Mode parameter not set");
+    let feed = EditorFeed::new(
+        Arc::new(SharedAnalysis::default()),
+        Arc::new(SharedMeters::default()),
     );
-    if let Some(frames) = args.bench_frames {
-        bench(player, params, frames);
+    let (analysis, meters_shared) = (feed.analysis.clone(), feed.meters.clone());
+    let player = Player::new(args.start, key, bed, params.clone(), feed);
+    if let Some(frames) = args.bench {
+        bench(player, params, frames as usize);
         return;
     }
     // As a restored session would: the window opens at this size and scale.
-    params.editor_window.set_layout(args.layout);
+    params.editor_window.set_layout(args.layout());
     let window = params.editor_window.clone();
     let Some(editor) =
         underscore::editor::create(params.clone(), analysis.clone(), meters_shared.clone())
@@ -557,7 +506,7 @@ fn main() {
 
     {
         let (seconds, linger) = (args.seconds, args.linger);
-        std::thread::spawn(move || feed(player, window, seconds, linger));
+        std::thread::spawn(move || play(player, window, seconds, linger));
     }
 
     let context = GuiContext::new(Arc::new(NoHost { params }));

@@ -1,0 +1,1055 @@
+//! Every user-facing setting of Underscore, declared once.
+//!
+//! [`settings_table!`](crate::settings_table) is the one declaration of each setting: its
+//! engine field, host parameter id (fixed forever: sessions and presets refer to it), display
+//! name, group, unit, range, slider skew, default, whether hosts may automate it, and the help
+//! text users see. Everything else is generated from it:
+//!
+//! * here, in `underscore-dsp`: [`EngineParams`] (one field per setting, in the units users see)
+//!   and its `Default`; [`SPECS`], the typed spec of each setting (`SPECS.lookahead_ms.max`);
+//!   [`SETTINGS`], the same table as data for tools that go by id (presets, the render CLI's
+//!   `--set` and automation files, JSON reports, the editor's rows and tooltips); [`sanitize`]
+//!   and [`validate`], which apply the ranges and the cross-field [`RULES`];
+//! * in the plugin crate, the host parameters: the plugin expands the same table with its own
+//!   callback macro into a `#[derive(Params)]` struct, one typed nice-plug parameter per entry
+//!   (`FloatParam`, `BoolParam`, `EnumParam`), built from [`SPECS`].
+//!
+//! Why a `macro_rules!` table expanded on both sides rather than a hand-written `Params`
+//! implementation over [`SETTINGS`]: nice-plug's `EnumParam` needs a Rust type per choice list,
+//! and nice-plug's derive gives the state format hosts already saved (choices stored by their
+//! ids), so the host side is generated code checked by the compiler, with typed access
+//! (`params.mode.value()` is a [`Mode`]) and no raw parameter pointers. Adding a setting is one
+//! entry here plus the DSP that reads it.
+//!
+//! Engine values are in the units users see (dB, ms, %, Hz; choices as enums), so no setting
+//! has a second scale to keep in step: the DSP converts where it reads a value (a share in %
+//! becomes a factor with `/ 100.0` in [`crate::engine`]).
+
+use std::fmt;
+
+/// The settings table, expanded by `$callback!` (a `macro_rules!` macro in scope at the call
+/// site). Entry grammar, one per setting, in host parameter order (the order hosts list them):
+///
+/// ```text
+/// /// doc comment: what the setting does and why its range and default
+/// engine_field: number("host_id") { ...the fields of NumberSpec... },
+/// engine_field: switch("host_id") { ...SwitchSpec... },
+/// engine_field: choice<ChoiceEnum>("host_id") { ...ChoiceSpec... },
+/// ```
+///
+/// Host ids and the order are fixed forever: saved sessions and presets refer to the ids, and
+/// some hosts address parameters by index.
+#[macro_export]
+macro_rules! settings_table {
+    ($callback:ident) => {
+        $callback! {
+            /// How far the bed goes down while dialogue speaks, dB. -10 dB is a clear but
+            /// natural duck under dialogue; -40 dB is near mute.
+            depth_db: number("depth") {
+                name: "Depth",
+                group: Group::Ducking,
+                unit: Unit::Db,
+                min: -40.0,
+                max: 0.0,
+                default: -10.0,
+                skew: Skew::Linear,
+                automatable: true,
+                changes_latency: false,
+                help: "How far the bed comes down under dialogue. -6 dB is a gentle dip; \
+       -15 dB clears the way.",
+            },
+            /// Key level (speech-band RMS, dBFS) above which the key can count as speech.
+            /// -45 dBFS sits below normal dialogue (-30..-15 dBFS RMS) and above typical room
+            /// tone (-60..-50 dBFS); breaths and clicks above it are rejected by the speech
+            /// detector, so it can sit low enough to catch soft onsets.
+            threshold_db: number("threshold") {
+                name: "Threshold",
+                group: Group::Ducking,
+                unit: Unit::Db,
+                min: -80.0,
+                max: 0.0,
+                default: -45.0,
+                skew: Skew::Linear,
+                automatable: true,
+                changes_latency: false,
+                help: "Dialogue level (speech band) that starts the duck. Lower it for quiet \
+       or distant voices.",
+            },
+            /// Time of a full travel from 0 dB to Depth, ms. 10 ms is inside the default
+            /// lookahead.
+            attack_ms: number("attack") {
+                name: "Attack",
+                group: Group::Timing,
+                unit: Unit::Ms,
+                min: 0.0,
+                max: 500.0,
+                default: 10.0,
+                skew: Skew::Exponent(-1.5),
+                automatable: true,
+                changes_latency: false,
+                help: "How quickly the bed dips when a line starts. With Lookahead the dip \
+       lands before the first word.",
+            },
+            /// How long the bed stays down after the voice stops, ms: bridges the gaps between
+            /// words (typically 50-300 ms).
+            hold_ms: number("hold") {
+                name: "Hold",
+                group: Group::Timing,
+                unit: Unit::Ms,
+                min: 0.0,
+                max: 2_000.0,
+                default: 150.0,
+                skew: Skew::Exponent(-1.5),
+                automatable: true,
+                changes_latency: false,
+                help: "How long the bed stays down after speech stops, so it does not pump \
+       between words.",
+            },
+            /// Time of a full travel from Depth back to 0 dB, ms, on an S-curve: slow, so the
+            /// bed glides back after a sentence.
+            release_ms: number("release") {
+                name: "Release",
+                group: Group::Timing,
+                unit: Unit::Ms,
+                min: 1.0,
+                max: 5_000.0,
+                default: 500.0,
+                skew: Skew::Exponent(-1.5),
+                automatable: true,
+                changes_latency: false,
+                help: "How quickly the bed comes back after a line. Longer sounds like a mixer \
+       riding the fader.",
+            },
+            /// Bed delay, ms, reported to the host as latency, so the duck is in place before
+            /// the onset. 80 ms covers the speech detector's confirmation (20-50 ms after a
+            /// phrase's level onset: voicing needs a pitch period or two), the onset pre-roll
+            /// and the attack.
+            lookahead_ms: number("lookahead") {
+                name: "Lookahead",
+                group: Group::Timing,
+                unit: Unit::Ms,
+                min: 0.0,
+                max: 100.0,
+                default: 80.0,
+                skew: Skew::Linear,
+                automatable: true,
+                changes_latency: true,
+                help: "Delays the bed so the duck starts ahead of the first syllable. Adds \
+       this much latency.",
+            },
+            /// Share of the duck applied, % (parallel: 50 % is halfway in linear gain).
+            mix_pct: number("mix") {
+                name: "Mix",
+                group: Group::Ducking,
+                unit: Unit::Percent,
+                min: 0.0,
+                max: 100.0,
+                default: 100.0,
+                skew: Skew::Linear,
+                automatable: true,
+                changes_latency: false,
+                help: "How much of the duck is applied: 100 % = the full Depth, 50 % = half \
+       of it.",
+            },
+            /// Gain after ducking, dB.
+            output_gain_db: number("output") {
+                name: "Output",
+                group: Group::Ducking,
+                unit: Unit::Db,
+                min: -24.0,
+                max: 24.0,
+                default: 0.0,
+                skew: Skew::Linear,
+                automatable: true,
+                changes_latency: false,
+                help: "Trim or make-up on the bed after ducking.",
+            },
+            /// Passes the (delayed) bed untouched, with a click-free crossfade; keeps the
+            /// latency. The host's bypass switch.
+            bypass: switch("bypass") {
+                name: "Bypass",
+                group: Group::Main,
+                default: false,
+                host_bypass: true,
+                help: "Passes the bed through untouched (still latency-compensated).",
+            },
+            /// How readily the speech detector accepts a sound as speech, %: higher accepts
+            /// breathier or noisier voices, lower rejects more non-speech. 50 % is tuned for
+            /// clean production dialogue.
+            sensitivity_pct: number("sensitivity") {
+                name: "Sensitivity",
+                group: Group::Ducking,
+                unit: Unit::Percent,
+                min: 0.0,
+                max: 100.0,
+                default: 50.0,
+                skew: Skew::Linear,
+                automatable: true,
+                changes_latency: false,
+                help: "How readily the dialogue track counts as speech. Higher catches soft or \
+       breathy lines; lower ignores effects and bleed.",
+            },
+            /// How a stereo bed is ducked: both sides alike, or the mid fully and the side by
+            /// Side.
+            stereo_mode: choice<$crate::settings::StereoMode>("stereo_mode") {
+                name: "Stereo Mode",
+                group: Group::Field,
+                default: StereoMode::Linked,
+                automatable: true,
+                changes_latency: false,
+                help: "Linked ducks left and right alike. Mid/Side ducks the centre (where the \
+       voice sits) fully and the sides by Side, keeping the width.",
+            },
+            /// Share of the duck (in dB) the side of a stereo bed gets in Mid/Side mode, %. The
+            /// voice sits in the phantom centre; the side (width, reverb, panned instruments)
+            /// masks it far less.
+            side_pct: number("side") {
+                name: "Side",
+                group: Group::Field,
+                unit: Unit::Percent,
+                min: 0.0,
+                max: 100.0,
+                default: 50.0,
+                skew: Skew::Linear,
+                automatable: true,
+                changes_latency: false,
+                help: "Mid/Side: how much of the duck the sides get. Lower keeps stereo \
+       ambience wide under dialogue.",
+            },
+            /// 5.1 front left/right share of the duck, %: they carry some of the phantom centre
+            /// of the score.
+            front_pct: number("front") {
+                name: "Front",
+                group: Group::Field,
+                unit: Unit::Percent,
+                min: 0.0,
+                max: 100.0,
+                default: 60.0,
+                skew: Skew::Linear,
+                automatable: true,
+                changes_latency: false,
+                help: "5.1 beds: share of the duck for the front left/right pair.",
+            },
+            /// 5.1 centre share, %: the dialogue channel, where masking is worst.
+            centre_pct: number("centre") {
+                name: "Centre",
+                group: Group::Field,
+                unit: Unit::Percent,
+                min: 0.0,
+                max: 100.0,
+                default: 100.0,
+                skew: Skew::Linear,
+                automatable: true,
+                changes_latency: false,
+                help: "5.1 beds: share of the duck for the centre channel (where dialogue \
+       usually sits).",
+            },
+            /// 5.1 surround share, %: spatially apart from the screen voice.
+            surround_pct: number("surround") {
+                name: "Surround",
+                group: Group::Field,
+                unit: Unit::Percent,
+                min: 0.0,
+                max: 100.0,
+                default: 30.0,
+                skew: Skew::Linear,
+                automatable: true,
+                changes_latency: false,
+                help: "5.1 beds: share of the duck for the surrounds.",
+            },
+            /// 5.1 LFE share, %: below the speech band, it never masks it.
+            lfe_pct: number("lfe") {
+                name: "LFE",
+                group: Group::Field,
+                unit: Unit::Percent,
+                min: 0.0,
+                max: 100.0,
+                default: 0.0,
+                skew: Skew::Linear,
+                automatable: true,
+                changes_latency: false,
+                help: "5.1 beds: share of the duck for the LFE.",
+            },
+            /// Broadband (one gain) or Spectral (per band). Not automatable: it changes the
+            /// latency, which hosts handle with a restart.
+            mode: choice<$crate::settings::Mode>("mode") {
+                name: "Mode",
+                group: Group::Main,
+                default: Mode::Broadband,
+                automatable: false,
+                changes_latency: true,
+                help: "Broadband: one gain for the whole bed. Spectral: only the bands where \
+       the bed masks the voice (adds one FFT window of latency).",
+            },
+            /// Spectral mode: target dialogue-over-bed ratio per band, dB, against the
+            /// dialogue's soft level. Broadcast guidance asks for at least 10 LU of commentary
+            /// over music (15 LU over ambience) broadband; per band the voice's weak consonants
+            /// sit ~15 dB under its long-term level (the range the ANSI SII counts), so 15 dB
+            /// is the default.
+            clarity_db: number("clarity") {
+                name: "Clarity",
+                group: Group::Spectral,
+                unit: Unit::Db,
+                min: 0.0,
+                max: 30.0,
+                default: 15.0,
+                skew: Skew::Linear,
+                automatable: true,
+                changes_latency: false,
+                help: "Spectral mode: how far the dialogue should stand above the bed in each \
+       band. The bed is cut only where it misses this margin.",
+            },
+            /// Spectral mode: below this the bed is never ducked, Hz (bass does not mask the
+            /// voice's intelligibility cues).
+            focus_low_hz: number("focus_low") {
+                name: "Focus Low",
+                group: Group::Spectral,
+                unit: Unit::Hz,
+                min: 50.0,
+                max: 1_000.0,
+                default: 120.0,
+                skew: Skew::Exponent(-1.5),
+                automatable: true,
+                changes_latency: false,
+                help: "Spectral mode: lowest frequency where the bed may be cut to clear the \
+       voice.",
+            },
+            /// Spectral mode: above this the bed is never ducked, Hz (air and sparkle).
+            focus_high_hz: number("focus_high") {
+                name: "Focus High",
+                group: Group::Spectral,
+                unit: Unit::Hz,
+                min: 1_000.0,
+                max: 20_000.0,
+                default: 8_000.0,
+                skew: Skew::Exponent(-1.5),
+                automatable: true,
+                changes_latency: false,
+                help: "Spectral mode: highest frequency where the bed may be cut to clear the \
+       voice.",
+            },
+        }
+    };
+}
+
+/// Expands the table into [`EngineParams`], [`Specs`]/[`SPECS`] and [`SETTINGS`].
+macro_rules! define_settings {
+    ($(
+        $(#[$attr:meta])*
+        $field:ident : $kind:ident $(<$choice:ty>)? ($id:tt) { $($body:tt)* }
+    ),* $(,)?) => {
+        /// Every user-facing setting of the chain, in the units users see (generated from
+        /// [`settings_table!`](crate::settings_table)).
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub struct EngineParams {
+            $( $(#[$attr])* pub $field: define_settings!(@value $kind $($choice)?), )*
+        }
+
+        /// The typed spec of every setting, by engine field name.
+        #[derive(Debug, Clone, Copy)]
+        pub struct Specs {
+            $( $(#[$attr])* pub $field: define_settings!(@spec $kind $($choice)?), )*
+        }
+
+        /// The typed spec of every setting: `SPECS.depth_db.min`, `SPECS.mode.default`.
+        pub const SPECS: Specs = Specs {
+            $( $field: define_settings!(@literal $kind $($choice)? { $($body)* }), )*
+        };
+
+        impl Default for EngineParams {
+            fn default() -> Self {
+                Self { $( $field: SPECS.$field.default, )* }
+            }
+        }
+
+        /// Number of settings.
+        pub const COUNT: usize = [$($id),*].len();
+
+        /// Every setting as data, in host parameter order.
+        pub static SETTINGS: [Setting; COUNT] = [$(
+            Setting {
+                id: $id,
+                field: stringify!($field),
+                name: SPECS.$field.name,
+                group: SPECS.$field.group,
+                help: SPECS.$field.help,
+                automatable: SPECS.$field.automatable(),
+                changes_latency: SPECS.$field.changes_latency(),
+                kind: SPECS.$field.kind(),
+                get: |p| SettingValue::to_user(p.$field),
+                put: |p, v| p.$field = SettingValue::from_user(v),
+            },
+        )*];
+    };
+    (@value number) => { f32 };
+    (@value switch) => { bool };
+    (@value choice $t:ty) => { $t };
+    (@spec number) => { NumberSpec };
+    (@spec switch) => { SwitchSpec };
+    (@spec choice $t:ty) => { ChoiceSpec<$t> };
+    (@literal number { $($body:tt)* }) => { NumberSpec { $($body)* } };
+    (@literal switch { $($body:tt)* }) => { SwitchSpec { $($body)* } };
+    (@literal choice $t:ty { $($body:tt)* }) => { ChoiceSpec::<$t> { $($body)* } };
+}
+
+settings_table!(define_settings);
+
+/// Where a setting is shown: the editor's top bar or one of its parameter groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// The top bar (Mode, Bypass).
+    Main,
+    /// How deep and on what.
+    Ducking,
+    /// Attack, hold, release, lookahead.
+    Timing,
+    /// Spectral mode only.
+    Spectral,
+    /// Stereo and 5.1 shares.
+    Field,
+}
+
+impl Group {
+    /// The editor's parameter groups, in the order shown.
+    pub const PANELS: [Group; 4] = [Group::Ducking, Group::Timing, Group::Spectral, Group::Field];
+
+    /// The group's heading in the editor.
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::Main => "Main",
+            Group::Ducking => "Ducking",
+            Group::Timing => "Timing",
+            Group::Spectral => "Spectral",
+            Group::Field => "Stereo and surround",
+        }
+    }
+}
+
+/// The unit a number is shown and typed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Decibels (levels and gains; dBFS for Threshold).
+    Db,
+    /// Milliseconds; typed also in seconds ("0.3 s").
+    Ms,
+    /// Percent.
+    Percent,
+    /// Hertz; typed also in kilohertz ("6.5 kHz").
+    Hz,
+}
+
+impl Unit {
+    /// The suffix shown after a value, with its leading space (" dB").
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Unit::Db => " dB",
+            Unit::Ms => " ms",
+            Unit::Percent => " %",
+            Unit::Hz => " Hz",
+        }
+    }
+
+    /// Decimals shown: a tenth of a dB is the smallest level step anyone hears; 1 ms and 1 %
+    /// are finer than any of these settings needs; Hz is shown by the host's Hz/kHz formatter.
+    pub fn digits(self) -> usize {
+        match self {
+            Unit::Db => 1,
+            Unit::Ms | Unit::Percent => 0,
+            Unit::Hz => 2,
+        }
+    }
+}
+
+/// How a number maps onto a slider or a host's normalised 0..1 range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Skew {
+    /// Even travel over the range.
+    Linear,
+    /// Slider position `((v - min) / (max - min)) ^ (2 ^ e)`: a negative `e` gives the low end
+    /// more travel (times and frequencies, where the small values need the resolution). This
+    /// is nice-plug's `FloatRange::Skewed` with `skew_factor(e)`.
+    Exponent(f32),
+}
+
+/// A numeric setting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NumberSpec {
+    pub name: &'static str,
+    pub group: Group,
+    pub unit: Unit,
+    pub min: f32,
+    pub max: f32,
+    pub default: f32,
+    pub skew: Skew,
+    pub automatable: bool,
+    /// Changing it changes the plugin's latency (hosts must be told; a file render cannot
+    /// follow it mid-file).
+    pub changes_latency: bool,
+    pub help: &'static str,
+}
+
+impl NumberSpec {
+    const fn changes_latency(&self) -> bool {
+        self.changes_latency
+    }
+
+    /// Clamps `v` into range; a non-finite value becomes the default.
+    pub fn clamp(&self, v: f32) -> f32 {
+        if v.is_finite() {
+            v.clamp(self.min, self.max)
+        } else {
+            self.default
+        }
+    }
+
+    const fn automatable(&self) -> bool {
+        self.automatable
+    }
+
+    const fn kind(&self) -> Kind {
+        Kind::Number {
+            unit: self.unit,
+            min: self.min,
+            max: self.max,
+            skew: self.skew,
+        }
+    }
+}
+
+/// An on/off setting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SwitchSpec {
+    pub name: &'static str,
+    pub group: Group,
+    pub default: bool,
+    /// The plugin's bypass: hosts show it as their bypass switch.
+    pub host_bypass: bool,
+    pub help: &'static str,
+}
+
+impl SwitchSpec {
+    const fn automatable(&self) -> bool {
+        true
+    }
+
+    const fn changes_latency(&self) -> bool {
+        false
+    }
+
+    const fn kind(&self) -> Kind {
+        Kind::Switch {
+            host_bypass: self.host_bypass,
+        }
+    }
+}
+
+/// A setting that is one of a list ([`Choice`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChoiceSpec<T: Choice> {
+    pub name: &'static str,
+    pub group: Group,
+    pub default: T,
+    pub automatable: bool,
+    /// Changing it changes the plugin's latency.
+    pub changes_latency: bool,
+    pub help: &'static str,
+}
+
+impl<T: Choice> ChoiceSpec<T> {
+    const fn automatable(&self) -> bool {
+        self.automatable
+    }
+
+    const fn changes_latency(&self) -> bool {
+        self.changes_latency
+    }
+
+    const fn kind(&self) -> Kind {
+        Kind::Choice {
+            ids: T::IDS,
+            names: T::NAMES,
+            help: T::HELP,
+        }
+    }
+}
+
+/// An enum whose values are a setting's choices: stable ids (saved in sessions and presets),
+/// display names and help, in index order. Declared with [`choice_enum!`].
+pub trait Choice: Copy + PartialEq + fmt::Debug + Send + Sync + 'static {
+    const IDS: &'static [&'static str];
+    const NAMES: &'static [&'static str];
+    const HELP: &'static [&'static str];
+    /// Position in [`Self::IDS`].
+    fn index(self) -> usize;
+    /// The choice at `index` (the first one if out of range).
+    fn from_index(index: usize) -> Self;
+    /// Its stable id ("spectral").
+    fn id(self) -> &'static str {
+        Self::IDS[self.index()]
+    }
+}
+
+/// Declares a [`Choice`] enum: each variant with its id, display name and help.
+macro_rules! choice_enum {
+    (
+        $(#[$attr:meta])*
+        pub enum $name:ident {
+            $( $(#[$vattr:meta])* $variant:ident = ($id:literal, $label:literal, $help:literal), )*
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $( $(#[$vattr])* $variant, )*
+        }
+
+        impl Choice for $name {
+            const IDS: &'static [&'static str] = &[$($id),*];
+            const NAMES: &'static [&'static str] = &[$($label),*];
+            const HELP: &'static [&'static str] = &[$($help),*];
+
+            fn index(self) -> usize {
+                const ALL: &[$name] = &[$($name::$variant),*];
+                ALL.iter().position(|&c| c == self).unwrap_or(0)
+            }
+
+            fn from_index(index: usize) -> Self {
+                const ALL: &[$name] = &[$($name::$variant),*];
+                ALL.get(index).copied().unwrap_or(ALL[0])
+            }
+        }
+
+        impl SettingValue for $name {
+            fn to_user(self) -> f32 {
+                self.index() as f32
+            }
+
+            fn from_user(v: f32) -> Self {
+                Self::from_index(v.max(0.0).round() as usize)
+            }
+        }
+    };
+}
+
+choice_enum! {
+    /// How the bed is ducked.
+    pub enum Mode {
+        /// The whole bed, by one gain: lowest latency (Lookahead only), lowest CPU.
+        Broadband = ("broadband", "Broadband",
+                     "One gain for the whole bed: classic dialogue ducking."),
+        /// Per auditory band, only where the bed masks the dialogue (adds one FFT window of
+        /// latency).
+        Spectral = ("spectral", "Spectral",
+                    "Cuts the bed only in the bands where it masks the voice, so the music keeps \
+                     its body. Adds one FFT window of latency (the host may restart the plugin)."),
+    }
+}
+
+choice_enum! {
+    /// How a stereo bed is ducked.
+    pub enum StereoMode {
+        /// Left and right get the same gain.
+        Linked = ("linked", "Linked", "Left and right ducked alike."),
+        /// The mid (L+R) gets the full duck, the side (L-R) its share.
+        MidSide = ("mid_side", "Mid/Side",
+                   "The mid (phantom centre, where the voice sits) ducked fully, the side by \
+                    Side."),
+    }
+}
+
+/// An engine value's conversion to and from the number tools exchange: the value itself for
+/// numbers, 0/1 for switches, the index for choices.
+pub trait SettingValue: Copy {
+    fn to_user(self) -> f32;
+    fn from_user(v: f32) -> Self;
+}
+
+impl SettingValue for f32 {
+    fn to_user(self) -> f32 {
+        self
+    }
+
+    fn from_user(v: f32) -> Self {
+        v
+    }
+}
+
+impl SettingValue for bool {
+    fn to_user(self) -> f32 {
+        if self { 1.0 } else { 0.0 }
+    }
+
+    fn from_user(v: f32) -> Self {
+        v >= 0.5
+    }
+}
+
+/// What kind of value a setting takes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    /// A number in `unit`, `min..=max`.
+    Number {
+        unit: Unit,
+        min: f32,
+        max: f32,
+        skew: Skew,
+    },
+    /// One of a list; the value is the index into `ids`.
+    Choice {
+        ids: &'static [&'static str],
+        names: &'static [&'static str],
+        help: &'static [&'static str],
+    },
+    /// On/off; the value is 0 or 1.
+    Switch { host_bypass: bool },
+}
+
+/// One setting as data: id (the host parameter id, fixed forever), engine field, display name,
+/// group, help, kind, and access to its value in [`EngineParams`] as a number (the value for
+/// numbers, 0/1 for switches, the index for choices).
+pub struct Setting {
+    pub id: &'static str,
+    /// The [`EngineParams`] field it sets.
+    pub field: &'static str,
+    pub name: &'static str,
+    pub group: Group,
+    pub help: &'static str,
+    pub kind: Kind,
+    /// Whether hosts may automate it.
+    pub automatable: bool,
+    /// Whether changing it changes the latency (Lookahead, Mode).
+    pub changes_latency: bool,
+    get: fn(&EngineParams) -> f32,
+    put: fn(&mut EngineParams, f32),
+}
+
+impl fmt::Debug for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Setting").field("id", &self.id).finish()
+    }
+}
+
+impl Setting {
+    /// The current value (choice index, 0/1 for switches).
+    pub fn get(&self, p: &EngineParams) -> f32 {
+        (self.get)(p)
+    }
+
+    /// Sets a value after [`Self::check`]; an invalid value is an error and leaves `p`
+    /// untouched.
+    pub fn set(&self, p: &mut EngineParams, value: f32) -> Result<(), String> {
+        let v = self.check(value)?;
+        (self.put)(p, v);
+        Ok(())
+    }
+
+    /// The default value.
+    pub fn default_value(&self) -> f32 {
+        self.get(&EngineParams::default())
+    }
+
+    /// Whether two values are the same setting: equal within 1e-4 of the range for numbers (a
+    /// host's normalised round trip moves a value by far less), exactly for choices and
+    /// switches.
+    pub fn same(&self, a: f32, b: f32) -> bool {
+        let tolerance = match self.kind {
+            Kind::Number { min, max, .. } => (max - min) * 1e-4,
+            _ => 0.0,
+        };
+        (a - b).abs() <= tolerance
+    }
+
+    /// Accepts a value if it is in range (choices: a valid index; switches: 0 or 1), with a
+    /// message naming the setting, the value and the range otherwise.
+    pub fn check(&self, value: f32) -> Result<f32, String> {
+        let id = self.id;
+        if !value.is_finite() {
+            return Err(format!("{id}: {value} is not a number"));
+        }
+        match self.kind {
+            Kind::Number { unit, min, max, .. } => {
+                let unit = unit.suffix();
+                // A little slack for values written with rounded decimals.
+                let slack = (max - min) * 1e-6;
+                if value < min - slack || value > max + slack {
+                    return Err(format!(
+                        "{id} = {value}{unit} is outside its range {min}..{max}{unit}"
+                    ));
+                }
+                Ok(value.clamp(min, max))
+            }
+            Kind::Choice { ids, .. } => {
+                if value.fract() == 0.0 && value >= 0.0 && (value as usize) < ids.len() {
+                    Ok(value)
+                } else {
+                    Err(format!(
+                        "{id} = {value} is not one of 0..{} ({})",
+                        ids.len() - 1,
+                        ids.join(", ")
+                    ))
+                }
+            }
+            Kind::Switch { .. } => {
+                if value == 0.0 || value == 1.0 {
+                    Ok(value)
+                } else {
+                    Err(format!("{id} = {value} must be 0 (off) or 1 (on)"))
+                }
+            }
+        }
+    }
+
+    /// Reads a value as users type it: "-12", "-12 dB", "0.3 s" (time settings), "40 %",
+    /// "2.5 kHz", a choice by id ("spectral", "mid_side") or a switch as on/off/true/false.
+    pub fn parse(&self, text: &str) -> Result<f32, String> {
+        let t = text.trim().to_ascii_lowercase();
+        let bad = || format!("{}: cannot read \"{}\"", self.id, text.trim());
+        let value = match self.kind {
+            Kind::Number { unit, .. } => parse_number(text, unit.suffix()).ok_or_else(bad)?,
+            Kind::Choice { ids, .. } => match ids.iter().position(|n| *n == t) {
+                Some(i) => i as f32,
+                None => t.parse::<f32>().map_err(|_| {
+                    format!(
+                        "{}: \"{}\" is not one of {}",
+                        self.id,
+                        text.trim(),
+                        ids.join(", ")
+                    )
+                })?,
+            },
+            Kind::Switch { .. } => match t.as_str() {
+                "on" | "true" | "1" | "yes" => 1.0,
+                "off" | "false" | "0" | "no" => 0.0,
+                _ => return Err(bad()),
+            },
+        };
+        self.check(value)
+    }
+
+    /// The value as text, readable back by [`Self::parse`].
+    pub fn format(&self, value: f32) -> String {
+        match self.kind {
+            Kind::Number { unit, .. } => format!("{value}{}", unit.suffix()),
+            Kind::Choice { ids, .. } => ids
+                .get(value.max(0.0) as usize)
+                .copied()
+                .unwrap_or("?")
+                .to_string(),
+            Kind::Switch { .. } => if value >= 0.5 { "on" } else { "off" }.to_string(),
+        }
+    }
+
+    /// Clamps the value in `p` into range (a non-finite value becomes the default).
+    fn clamp_in(&self, p: &mut EngineParams) {
+        if let Kind::Number { min, max, .. } = self.kind {
+            let v = self.get(p);
+            let clamped = if v.is_finite() {
+                v.clamp(min, max)
+            } else {
+                self.default_value()
+            };
+            (self.put)(p, clamped);
+        }
+    }
+}
+
+/// Reads a number as users type it for a setting shown with `unit_suffix` (" dB", " ms",
+/// " %", " Hz"): "250", "250 ms", "-10dB", "50%"; seconds for milliseconds ("0.25 s") and
+/// kilohertz for hertz ("6.5 kHz"). `None` unless it is a finite number. The plugin's host
+/// text fields use it too.
+pub fn parse_number(text: &str, unit_suffix: &str) -> Option<f32> {
+    let t = text.trim().to_ascii_lowercase();
+    let unit = unit_suffix.trim().to_ascii_lowercase();
+    let (number, scale) = if unit == "hz" && t.ends_with("khz") {
+        (&t[..t.len() - 3], 1000.0)
+    } else if let Some(n) = t.strip_suffix(unit.as_str()) {
+        (n, 1.0)
+    } else if unit == "ms" && t.ends_with('s') {
+        (&t[..t.len() - 1], 1000.0)
+    } else {
+        (t.as_str(), 1.0)
+    };
+    let v: f32 = number.trim().parse().ok()?;
+    v.is_finite().then_some(v * scale)
+}
+
+/// The setting with this id, if any.
+pub fn find(id: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.id == id)
+}
+
+/// An unknown id's message, listing the known ones.
+pub fn unknown(id: &str) -> String {
+    let known: Vec<&str> = SETTINGS.iter().map(|s| s.id).collect();
+    format!("unknown parameter \"{id}\" (known: {})", known.join(", "))
+}
+
+/// A rule between settings that no single range can express.
+pub struct Rule {
+    /// Whether it holds.
+    pub holds: fn(&EngineParams) -> bool,
+    /// The problem in users' words, when it does not hold.
+    pub message: fn(&EngineParams) -> String,
+    /// What the engine does when it cannot refuse the settings (a host set them): the nearest
+    /// settings that obey the rule, documented with the rule.
+    pub resolve: fn(&mut EngineParams),
+}
+
+/// The cross-field rules. Presets, the render CLI and automation files refuse settings that
+/// break one ([`validate`]); the plugin cannot refuse what a host sets, so the engine resolves
+/// them ([`sanitize`]) and the editor shows the problem.
+pub static RULES: &[Rule] = &[
+    // Focus Low below Focus High. The ranges meet only at 1 kHz; there, Focus is empty and
+    // Spectral mode ducks nothing (the high edge is raised to the low one, no further).
+    Rule {
+        holds: |p| p.focus_low_hz < p.focus_high_hz,
+        message: |p| {
+            format!(
+                "focus_low ({} Hz) must be below focus_high ({} Hz)",
+                p.focus_low_hz, p.focus_high_hz
+            )
+        },
+        resolve: |p| p.focus_high_hz = p.focus_high_hz.max(p.focus_low_hz),
+    },
+];
+
+/// Every setting in range and finite, and every [`RULES`] entry holding; else the first
+/// problem, in users' words (naming the setting, its value and its range).
+pub fn validate(p: &EngineParams) -> Result<(), String> {
+    for s in &SETTINGS {
+        s.check(s.get(p))?;
+    }
+    match RULES.iter().find(|r| !(r.holds)(p)) {
+        Some(rule) => Err((rule.message)(p)),
+        None => Ok(()),
+    }
+}
+
+/// The settings the engine runs with: every number clamped into its range (a non-finite one
+/// replaced by its default) and every rule resolved, so a corrupt preset, state or automation
+/// lane cannot push the chain outside its design. No allocation (runs in `process()`).
+pub fn sanitize(p: &EngineParams) -> EngineParams {
+    let mut s = *p;
+    for setting in &SETTINGS {
+        setting.clamp_in(&mut s);
+    }
+    for rule in RULES {
+        if !(rule.holds)(&s) {
+            (rule.resolve)(&mut s);
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_defaults_round_trip() {
+        for (i, a) in SETTINGS.iter().enumerate() {
+            assert!(SETTINGS[i + 1..].iter().all(|b| b.id != a.id), "{}", a.id);
+            let mut p = EngineParams::default();
+            a.set(&mut p, a.default_value()).unwrap();
+            assert_eq!(p, EngineParams::default(), "{}", a.id);
+            let text = a.format(a.default_value());
+            assert_eq!(a.parse(&text).unwrap(), a.default_value(), "{text}");
+            assert!(!a.help.is_empty(), "{}: no help text", a.id);
+        }
+        assert_eq!(validate(&EngineParams::default()), Ok(()));
+    }
+
+    #[test]
+    fn parses_units_and_names() {
+        assert_eq!(find("release").unwrap().parse("0.3 s"), Ok(300.0));
+        assert_eq!(find("depth").unwrap().parse("-12 dB"), Ok(-12.0));
+        assert_eq!(find("focus_high").unwrap().parse("6.5 kHz"), Ok(6500.0));
+        assert_eq!(find("mix").unwrap().parse("40 %"), Ok(40.0));
+        assert_eq!(find("mode").unwrap().parse("Spectral"), Ok(1.0));
+        assert_eq!(find("bypass").unwrap().parse("on"), Ok(1.0));
+        let mut p = EngineParams::default();
+        find("mix").unwrap().set(&mut p, 40.0).unwrap();
+        assert_eq!(p.mix_pct, 40.0);
+        find("stereo_mode").unwrap().set(&mut p, 1.0).unwrap();
+        assert_eq!(p.stereo_mode, StereoMode::MidSide);
+    }
+
+    #[test]
+    fn parses_typed_numbers() {
+        assert_eq!(parse_number("250", " ms"), Some(250.0));
+        assert_eq!(parse_number("250 ms", " ms"), Some(250.0));
+        assert_eq!(parse_number("0.25 s", " ms"), Some(250.0));
+        assert_eq!(parse_number("-10dB", " dB"), Some(-10.0));
+        assert_eq!(parse_number(" -10.5 dB ", " dB"), Some(-10.5));
+        assert_eq!(parse_number("50%", " %"), Some(50.0));
+        assert_eq!(parse_number("loud", " dB"), None);
+        assert_eq!(parse_number("nan", " dB"), None);
+    }
+
+    #[test]
+    fn rejects_out_of_range_with_the_range() {
+        let e = find("depth").unwrap().parse("-50").unwrap_err();
+        assert!(e.contains("-40..0 dB"), "{e}");
+        assert!(find("mode").unwrap().parse("loud").is_err());
+        assert!(find("bypass").unwrap().check(0.5).is_err());
+        let mut p = EngineParams::default();
+        assert!(find("depth").unwrap().set(&mut p, f32::NAN).is_err());
+        assert_eq!(p, EngineParams::default());
+    }
+
+    #[test]
+    fn sanitize_clamps_replaces_nan_and_resolves_rules() {
+        let p = EngineParams {
+            depth_db: -100.0,
+            attack_ms: f32::NAN,
+            mix_pct: 200.0,
+            ..Default::default()
+        };
+        let s = sanitize(&p);
+        assert_eq!(s.depth_db, -40.0);
+        assert_eq!(s.attack_ms, SPECS.attack_ms.default);
+        assert_eq!(s.mix_pct, 100.0);
+        assert_eq!(validate(&s), Ok(()));
+        assert!(validate(&p).unwrap_err().contains("depth"));
+        // Focus: the ranges meet at 1 kHz; an empty range is refused by validate and resolved
+        // to an empty Focus (nothing ducked) by sanitize.
+        let empty = EngineParams {
+            focus_low_hz: 1_000.0,
+            focus_high_hz: 1_000.0,
+            ..Default::default()
+        };
+        assert_eq!(
+            validate(&empty),
+            Err("focus_low (1000 Hz) must be below focus_high (1000 Hz)".into())
+        );
+        let resolved = sanitize(&empty);
+        assert_eq!(resolved.focus_high_hz, 1_000.0);
+        assert_eq!(sanitize(&resolved), resolved);
+    }
+
+    #[test]
+    fn specs_and_table_agree() {
+        // The typed specs and the data table are generated from one entry each; spot-check
+        // that the generator wires them to the right fields.
+        let depth = find("depth").unwrap();
+        assert_eq!(depth.field, "depth_db");
+        assert!(
+            matches!(depth.kind, Kind::Number { min, max, .. } if min == SPECS.depth_db.min && max == SPECS.depth_db.max)
+        );
+        let mode = find("mode").unwrap();
+        assert!(!mode.automatable && mode.changes_latency);
+        let latency: Vec<&str> = SETTINGS
+            .iter()
+            .filter(|s| s.changes_latency)
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(latency, ["lookahead", "mode"]);
+        assert_eq!(mode.default_value(), 0.0);
+        assert!(matches!(mode.kind, Kind::Choice { ids, .. } if ids == ["broadband", "spectral"]));
+        assert!(matches!(
+            find("bypass").unwrap().kind,
+            Kind::Switch { host_bypass: true }
+        ));
+        assert_eq!(COUNT, 20);
+    }
+}
