@@ -1,0 +1,211 @@
+//! Saved sessions and presets keep working: what the build before the settings table
+//! (`tests/fixtures/compat/v0.1.0`, written by `compat-fixture` and the preset crate of commit
+//! 13118f9; see `tests/fixtures/compat/README.md`) saved loads into this build with identical
+//! values, and hosts see the same parameters (ids, names, ranges, flags).
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use underscore_dsp::settings::{self, Kind, SETTINGS, Unit};
+use underscore_tests::{ClapInstance, bundle_path, pin_library};
+
+fn fixture(name: &str) -> PathBuf {
+    underscore_tests::workspace_root()
+        .join("tests/fixtures/compat/v0.1.0")
+        .join(name)
+}
+
+fn read_json(name: &str) -> Value {
+    let path = fixture(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+fn read_bytes(name: &str) -> Vec<u8> {
+    let path = fixture(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+/// Where in each range `compat-fixture` recorded the parameter's text.
+const RANGE_POINTS: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
+
+fn load() -> ClapInstance {
+    pin_library();
+    ClapInstance::new(bundle_path(), None).expect("load the Underscore bundle")
+}
+
+/// nice-plug's parameter hash (`wrapper/util.rs` of nice-plug 0.4.2): both its CLAP and its VST3
+/// wrapper number a parameter by this hash of its string id, top bit cleared (VST3 reserves it
+/// for the host).
+fn nice_plug_param_hash(id: &str) -> u32 {
+    let hash = id
+        .bytes()
+        .fold(0u32, |h, c| h.wrapping_mul(31).wrapping_add(c as u32));
+    hash & !(1 << 31)
+}
+
+/// The same parameters as before, in the same order: CLAP ids (and with them the VST3 ids,
+/// the same hash of the same string ids), names, flags, normalised range and default; and each
+/// text the old build showed at 0, 25, 50, 75 and 100 % of a range still means that point.
+#[test]
+fn parameters_keep_ids_names_ranges_and_flags() {
+    let old = read_json("params.json");
+    let old = old.as_array().expect("a list");
+    let mut plugin = load();
+    let new = plugin.params();
+    assert_eq!(new.len(), old.len(), "number of parameters");
+    assert_eq!(SETTINGS.len(), old.len(), "settings in the table");
+    for ((o, n), setting) in old.iter().zip(&new).zip(&SETTINGS) {
+        let name = o["name"].as_str().unwrap();
+        assert_eq!(n.name, name);
+        assert_eq!(n.id as u64, o["id"].as_u64().unwrap(), "{name}: CLAP id");
+        assert_eq!(
+            nice_plug_param_hash(setting.id),
+            n.id,
+            "{name}: id {} (VST3 id)",
+            setting.id
+        );
+        assert_eq!(
+            n.flags as u64,
+            o["flags"].as_u64().unwrap(),
+            "{name}: flags"
+        );
+        assert_eq!(n.min, o["min"].as_f64().unwrap(), "{name}: min");
+        assert_eq!(n.max, o["max"].as_f64().unwrap(), "{name}: max");
+        let default = o["default"].as_f64().unwrap();
+        assert!(
+            (n.default - default).abs() < 1e-6,
+            "{name}: default {} was {default}",
+            n.default
+        );
+        let texts = o["texts"].as_array().unwrap();
+        for (&t, text) in RANGE_POINTS.iter().zip(texts) {
+            let text = text.as_str().unwrap();
+            let at = n.min + t * (n.max - n.min);
+            if n.is_stepped() {
+                // Choices and switches: the same name at the same point.
+                assert_eq!(
+                    plugin.value_to_text(n.id, at).unwrap(),
+                    text,
+                    "{name} at {t}"
+                );
+            } else {
+                // Numbers: the old text reads back within display rounding of the point.
+                let v = plugin
+                    .text_to_value(n.id, text)
+                    .unwrap_or_else(|| panic!("{name}: {text:?} no longer reads"));
+                assert!(
+                    (v - at).abs() < 0.01,
+                    "{name}: {text:?} is at {v}, was {at}"
+                );
+            }
+        }
+        println!(
+            "  {name:>11}: id {:>10}, flags {:>4}, default {:.6}, texts {:?}",
+            n.id, n.flags, n.default, texts
+        );
+    }
+}
+
+/// A state blob's JSON (after its 8-byte length).
+fn state_json(blob: &[u8]) -> Value {
+    serde_json::from_slice(&blob[8..]).expect("state JSON")
+}
+
+/// A session saved by the old build (every parameter moved, editor size and scale, preset
+/// name) loads with identical values: the same value through the CLAP ABI for every
+/// parameter, and saved again, the same parameter values and fields byte for byte in the JSON.
+#[test]
+fn old_sessions_load_with_identical_values() {
+    let saved = read_bytes("state.bin");
+    let values = read_json("state_values.json");
+    let mut plugin = load();
+    plugin.load_state(&saved).expect("the old state loads");
+    for p in plugin.params() {
+        let want = values[&p.name]["value"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{} missing from the fixture", p.name));
+        // nice-plug keeps values as f32: compare them as such (the JSON reader may be one f64
+        // step off the f64 it wrote).
+        let got = plugin.param_value(p.id).unwrap();
+        assert_eq!(got as f32, want as f32, "{}", p.name);
+    }
+    let again = state_json(&plugin.save_state().unwrap());
+    let old = state_json(&saved);
+    assert_eq!(again["params"], old["params"], "parameters saved again");
+    assert_eq!(again["fields"], old["fields"], "editor fields saved again");
+    println!(
+        "  state: {} parameters and {} fields identical",
+        values.as_object().unwrap().len(),
+        old["fields"].as_object().unwrap().len()
+    );
+
+    // A session saved with everything at its defaults.
+    let fresh = read_bytes("state_default.bin");
+    let mut plugin = load();
+    plugin
+        .load_state(&fresh)
+        .expect("the old default state loads");
+    for p in plugin.params() {
+        assert_eq!(plugin.param_value(p.id).unwrap(), p.default, "{}", p.name);
+    }
+    assert_eq!(
+        state_json(&plugin.save_state().unwrap())["params"],
+        state_json(&fresh)["params"]
+    );
+}
+
+/// The value an old dump holds for `setting`, compared with this build's: exactly, except
+/// that the old build kept percentages as fractions and so wrote e.g. 60 % as 60.000004; the
+/// engine's fraction (`/ 100`) is compared there, which is what the DSP uses.
+fn same_value(setting: &settings::Setting, old: f64, new: f32) -> bool {
+    match setting.kind {
+        Kind::Number {
+            unit: Unit::Percent,
+            ..
+        } => (old as f32) / 100.0 == new / 100.0,
+        _ => old as f32 == new,
+    }
+}
+
+/// A user preset saved by the old build and the factory presets as the old build read them:
+/// this build reads the same values.
+#[test]
+fn old_presets_load_with_identical_values() {
+    let expected = read_json("preset_values.json");
+    let expected = expected.as_object().unwrap();
+    let user = underscore_preset::Preset::load(&fixture("user_preset.json")).expect("loads");
+    let factory = underscore_preset::factory();
+    let mut checked = 0;
+    for (file, values) in expected {
+        let params = if file == "user_preset.json" {
+            user.params
+        } else {
+            let stem = file
+                .strip_prefix("presets/")
+                .and_then(|f| f.strip_suffix(".json"))
+                .unwrap();
+            factory
+                .iter()
+                .find(|p| p.file_stem() == stem)
+                .unwrap_or_else(|| panic!("factory preset {stem} is gone"))
+                .params
+        };
+        for setting in &SETTINGS {
+            let old = values[setting.id].as_f64().unwrap();
+            let new = setting.get(&params);
+            assert!(
+                same_value(setting, old, new),
+                "{file}: {} was {old}, now {new}",
+                setting.id
+            );
+            checked += 1;
+        }
+    }
+    println!(
+        "  {checked} preset values identical ({} files)",
+        expected.len()
+    );
+    assert_eq!(checked, expected.len() * SETTINGS.len());
+}
