@@ -12,7 +12,7 @@ pub enum Container {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Format {
     pub container: Container,
-    /// Bits per sample (FLAC: 4 to 32; WAV: 16, 24 or 32).
+    /// Bits per sample (FLAC: any depth the stream declares; WAV: 16, 24 or 32).
     pub bits_per_sample: u32,
     /// IEEE float samples (WAV 32-bit float only); integer otherwise.
     pub float: bool,
