@@ -55,8 +55,7 @@ macro_rules! settings_table {
                 skew: Skew::Linear,
                 automatable: true,
                 changes_latency: false,
-                help: "How far the bed comes down under dialogue. -6 dB is a gentle dip; \
-       -15 dB clears the way.",
+                help: "How far the bed comes down under dialogue. -6 dB is a gentle dip; -15 dB clears the way.",
             },
             /// Key level (speech-band RMS, dBFS) above which the key can count as speech.
             /// -45 dBFS sits below normal dialogue (-30..-15 dBFS RMS) and above typical room
@@ -72,8 +71,7 @@ macro_rules! settings_table {
                 skew: Skew::Linear,
                 automatable: true,
                 changes_latency: false,
-                help: "Dialogue level (speech band) that starts the duck. Lower it for quiet \
-       or distant voices.",
+                help: "Dialogue level (speech band) that starts the duck. Lower it for quiet or distant voices.",
             },
             /// Time of a full travel from 0 dB to Depth, ms. 10 ms is inside the default
             /// lookahead.
@@ -87,8 +85,7 @@ macro_rules! settings_table {
                 skew: Skew::Exponent(-1.5),
                 automatable: true,
                 changes_latency: false,
-                help: "How quickly the bed dips when a line starts. With Lookahead the dip \
-       lands before the first word.",
+                help: "How quickly the bed dips when a line starts. With Lookahead the dip lands before the first word.",
             },
             /// How long the bed stays down after the voice stops, ms: bridges the gaps between
             /// words (typically 50-300 ms).
@@ -102,8 +99,7 @@ macro_rules! settings_table {
                 skew: Skew::Exponent(-1.5),
                 automatable: true,
                 changes_latency: false,
-                help: "How long the bed stays down after speech stops, so it does not pump \
-       between words.",
+                help: "How long the bed stays down after speech stops, so it does not pump between words.",
             },
             /// Time of a full travel from Depth back to 0 dB, ms, on an S-curve: slow, so the
             /// bed glides back after a sentence.
@@ -117,8 +113,7 @@ macro_rules! settings_table {
                 skew: Skew::Exponent(-1.5),
                 automatable: true,
                 changes_latency: false,
-                help: "How quickly the bed comes back after a line. Longer sounds like a mixer \
-       riding the fader.",
+                help: "How quickly the bed comes back after a line. Longer sounds like a mixer riding the fader.",
             },
             /// Bed delay, ms, reported to the host as latency, so the duck is in place before
             /// the onset. 80 ms covers the speech detector's confirmation (20-50 ms after a
@@ -134,8 +129,7 @@ macro_rules! settings_table {
                 skew: Skew::Linear,
                 automatable: true,
                 changes_latency: true,
-                help: "Delays the bed so the duck starts ahead of the first syllable. Adds \
-       this much latency.",
+                help: "Delays the bed so the duck starts ahead of the first syllable. Adds this much latency.",
             },
             /// Share of the duck applied, % (parallel: 50 % is halfway in linear gain).
             mix_pct: number("mix") {
@@ -148,8 +142,7 @@ macro_rules! settings_table {
                 skew: Skew::Linear,
                 automatable: true,
                 changes_latency: false,
-                help: "How much of the duck is applied: 100 % = the full Depth, 50 % = half \
-       of it.",
+                help: "How much of the duck is applied: 100 % = the full Depth, 50 % = half of it.",
             },
             /// Gain after ducking, dB.
             output_gain_db: number("output") {
@@ -186,8 +179,7 @@ macro_rules! settings_table {
                 skew: Skew::Linear,
                 automatable: true,
                 changes_latency: false,
-                help: "How readily the dialogue track counts as speech. Higher catches soft or \
-       breathy lines; lower ignores effects and bleed.",
+                help: "How readily the dialogue track counts as speech. Higher catches soft or breathy lines; lower ignores effects and bleed.",
             },
             /// How a stereo bed is ducked: both sides alike, or the mid fully and the side by
             /// Side.
@@ -197,8 +189,7 @@ macro_rules! settings_table {
                 default: StereoMode::Linked,
                 automatable: true,
                 changes_latency: false,
-                help: "Linked ducks left and right alike. Mid/Side ducks the centre (where the \
-       voice sits) fully and the sides by Side, keeping the width.",
+                help: "Linked ducks left and right alike. Mid/Side ducks the centre (where the voice sits) fully and the sides by Side, keeping the width.",
             },
             /// Share of the duck (in dB) the side of a stereo bed gets in Mid/Side mode, %. The
             /// voice sits in the phantom centre; the side (width, reverb, panned instruments)
@@ -213,8 +204,7 @@ macro_rules! settings_table {
                 skew: Skew::Linear,
                 automatable: true,
                 changes_latency: false,
-                help: "Mid/Side: how much of the duck the sides get. Lower keeps stereo \
-       ambience wide under dialogue.",
+                help: "Mid/Side: how much of the duck the sides get. Lower keeps stereo ambience wide under dialogue.",
             },
             /// 5.1 front left/right share of the duck, %: they carry some of the phantom centre
             /// of the score.
@@ -241,8 +231,7 @@ macro_rules! settings_table {
                 skew: Skew::Linear,
                 automatable: true,
                 changes_latency: false,
-                help: "5.1 beds: share of the duck for the centre channel (where dialogue \
-       usually sits).",
+                help: "5.1 beds: share of the duck for the centre channel (where dialogue usually sits).",
             },
             /// 5.1 surround share, %: spatially apart from the screen voice.
             surround_pct: number("surround") {
@@ -278,8 +267,7 @@ macro_rules! settings_table {
                 default: Mode::Broadband,
                 automatable: false,
                 changes_latency: true,
-                help: "Broadband: one gain for the whole bed. Spectral: only the bands where \
-       the bed masks the voice (adds one FFT window of latency).",
+                help: "Broadband: one gain for the whole bed. Spectral: only the bands where the bed masks the voice (adds one FFT window of latency).",
             },
             /// Spectral mode: target dialogue-over-bed ratio per band, dB, against the
             /// dialogue's soft level. Broadcast guidance asks for at least 10 LU of commentary
@@ -296,8 +284,7 @@ macro_rules! settings_table {
                 skew: Skew::Linear,
                 automatable: true,
                 changes_latency: false,
-                help: "Spectral mode: how far the dialogue should stand above the bed in each \
-       band. The bed is cut only where it misses this margin.",
+                help: "Spectral mode: how far the dialogue should stand above the bed in each band. The bed is cut only where it misses this margin.",
             },
             /// Spectral mode: below this the bed is never ducked, Hz (bass does not mask the
             /// voice's intelligibility cues).
@@ -311,8 +298,7 @@ macro_rules! settings_table {
                 skew: Skew::Exponent(-1.5),
                 automatable: true,
                 changes_latency: false,
-                help: "Spectral mode: lowest frequency where the bed may be cut to clear the \
-       voice.",
+                help: "Spectral mode: lowest frequency where the bed may be cut to clear the voice.",
             },
             /// Spectral mode: above this the bed is never ducked, Hz (air and sparkle).
             focus_high_hz: number("focus_high") {
@@ -325,8 +311,7 @@ macro_rules! settings_table {
                 skew: Skew::Exponent(-1.5),
                 automatable: true,
                 changes_latency: false,
-                help: "Spectral mode: highest frequency where the bed may be cut to clear the \
-       voice.",
+                help: "Spectral mode: highest frequency where the bed may be cut to clear the voice.",
             },
         }
     };
@@ -640,8 +625,7 @@ choice_enum! {
         /// Per auditory band, only where the bed masks the dialogue (adds one FFT window of
         /// latency).
         Spectral = ("spectral", "Spectral",
-                    "Cuts the bed only in the bands where it masks the voice, so the music keeps \
-                     its body. Adds one FFT window of latency (the host may restart the plugin)."),
+                    "Cuts the bed only in the bands where it masks the voice, so the music keeps                      its body. Adds one FFT window of latency (the host may restart the plugin)."),
     }
 }
 
@@ -652,8 +636,7 @@ choice_enum! {
         Linked = ("linked", "Linked", "Left and right ducked alike."),
         /// The mid (L+R) gets the full duck, the side (L-R) its share.
         MidSide = ("mid_side", "Mid/Side",
-                   "The mid (phantom centre, where the voice sits) ducked fully, the side by \
-                    Side."),
+                   "The mid (phantom centre, where the voice sits) ducked fully, the side by                     Side."),
     }
 }
 

@@ -1,13 +1,46 @@
 //! # underscore-io
 //!
-//! Audio files for Underscore's tools (scene renders, the editor picture): FLAC or WAV in (any
-//! integer bit depth, or float), planar `f32`; 32-bit float WAV out. Errors name the file and
-//! the problem.
+//! The one audio-file layer of Underscore's tools (the renderer, the scene renders, the editor
+//! picture, the examples and the tests): WAV and FLAC in, WAV out, streaming in constant
+//! memory, with errors that name the file and the problem.
+//!
+//! * [`AudioReader`]: opens a WAV (16/24/32-bit integer or 32-bit float) or FLAC file (any bit
+//!   depth), checks its header (a WAV shorter than its header announces is refused at once),
+//!   then reads planar `f32` blocks (`read(&mut planar, frames) -> n`).
+//! * [`WavWriter`]: writes planar `f32` blocks as 16/24/32-bit integer or 32-bit float WAV
+//!   through `<target>.tmp-<pid>`, renamed into place by `finish`; dropped unfinished, it
+//!   removes the temporary file. Integer output is rounded, clipped samples are counted.
+//! * [`read_audio`], [`write_wav`]: a whole file at once ([`Audio`]), on top of the two.
+//! * [`write_atomically`]: any small file (report, JSON) through a temporary file.
+//! * [`Error`]: path, problem, and whether it was [`ErrorKind::Input`] or
+//!   [`ErrorKind::Output`].
+//! * [`testing::write_flac_verbatim`]: uncompressed FLAC files for tests.
+
+mod error;
+mod flac;
+mod format;
+mod reader;
+pub mod testing;
+mod wav;
+mod writer;
 
 use std::path::Path;
 
-/// A planar multichannel signal with its sample rate.
+pub use error::{Error, ErrorKind, Result};
+pub use format::{Container, Format, SampleFormat};
+pub use reader::AudioReader;
+pub use writer::{WavWriter, temp_path, write_atomically};
+
+/// Frames per block when whole files are read or written.
+const BLOCK_FRAMES: usize = 8_192;
+/// Most frames [`read_audio`] reserves per channel before reading (about 6 min at 48 kHz;
+/// longer files grow as they are read).
+const MAX_RESERVE_FRAMES: usize = 1 << 24;
+
+/// A planar multichannel signal in memory with its sample rate.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Audio {
+    /// Sample rate, Hz.
     pub sample_rate: u32,
     /// channels x frames, full scale = 1.0.
     pub channels: Vec<Vec<f32>>,
@@ -20,72 +53,48 @@ impl Audio {
     }
 }
 
-/// Reads a `.flac` or `.wav` file into planar floats; the error names the file and the problem.
-pub fn read_audio(path: &Path) -> Result<Audio, String> {
-    let what = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let is_flac = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("flac"));
-    let (sample_rate, n_ch, interleaved) = if is_flac {
-        let mut r = claxon::FlacReader::open(path).map_err(|e| what(&e))?;
-        let info = r.streaminfo();
-        let scale = 1.0 / (1u64 << (info.bits_per_sample - 1)) as f32;
-        let samples: Result<Vec<f32>, _> =
-            r.samples().map(|s| s.map(|v| v as f32 * scale)).collect();
-        (
-            info.sample_rate,
-            info.channels as usize,
-            samples.map_err(|e| what(&e))?,
-        )
-    } else {
-        let mut r = hound::WavReader::open(path).map_err(|e| what(&e))?;
-        let spec = r.spec();
-        let samples: Result<Vec<f32>, _> = match spec.sample_format {
-            hound::SampleFormat::Float => r.samples::<f32>().collect(),
-            hound::SampleFormat::Int => {
-                let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
-                r.samples::<i32>()
-                    .map(|s| s.map(|v| v as f32 * scale))
-                    .collect()
-            }
-        };
-        (
-            spec.sample_rate,
-            spec.channels as usize,
-            samples.map_err(|e| what(&e))?,
-        )
-    };
-    if n_ch == 0 {
-        return Err(format!("{}: no channels", path.display()));
-    }
-    let frames = interleaved.len() / n_ch;
-    let mut channels = vec![Vec::with_capacity(frames); n_ch];
-    for frame in interleaved.chunks_exact(n_ch) {
-        for (ch, &v) in channels.iter_mut().zip(frame) {
-            ch.push(v);
+/// Reads a whole WAV or FLAC file into memory (through [`AudioReader`]).
+pub fn read_audio(path: &Path) -> Result<Audio> {
+    let mut reader = AudioReader::open(path)?;
+    let frames = usize::try_from(reader.frames())
+        .map_err(|_| Error::input(path, "too long to read into memory"))?;
+    // Reserved up front, but not beyond what a plausible file holds: a corrupt header must not
+    // allocate gigabytes before the first sample is read.
+    let reserve = frames.min(MAX_RESERVE_FRAMES);
+    let mut channels: Vec<Vec<f32>> = (0..reader.channels())
+        .map(|_| Vec::with_capacity(reserve))
+        .collect();
+    let mut block = vec![vec![0.0f32; BLOCK_FRAMES]; reader.channels()];
+    loop {
+        let n = reader.read(&mut block, BLOCK_FRAMES)?;
+        if n == 0 {
+            break;
+        }
+        for (all, b) in channels.iter_mut().zip(&block) {
+            all.extend_from_slice(&b[..n]);
         }
     }
     Ok(Audio {
-        sample_rate,
+        sample_rate: reader.sample_rate_hz(),
         channels,
     })
 }
 
-/// Writes planar floats as a 32-bit float WAV.
-pub fn write_wav(path: &Path, sample_rate: u32, channels: &[Vec<f32>]) -> Result<(), String> {
-    let what = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let spec = hound::WavSpec {
-        channels: channels.len() as u16,
-        sample_rate,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec).map_err(|e| what(&e))?;
+/// Writes planar `channels` (equal lengths) as a 32-bit float WAV at `sample_rate` Hz
+/// (through [`WavWriter`], so a failure leaves no file behind).
+pub fn write_wav(path: &Path, sample_rate: u32, channels: &[Vec<f32>]) -> Result<()> {
     let frames = channels.first().map_or(0, Vec::len);
-    for i in 0..frames {
-        for ch in channels {
-            w.write_sample(ch[i]).map_err(|e| what(&e))?;
-        }
+    if channels.iter().any(|c| c.len() != frames) {
+        return Err(Error::output(path, "channels of different lengths"));
     }
-    w.finalize().map_err(|e| what(&e))
+    let mut writer = WavWriter::create(path, channels.len(), sample_rate, SampleFormat::Float32)?;
+    let mut start = 0;
+    while start < frames {
+        let end = (start + BLOCK_FRAMES).min(frames);
+        let block: Vec<&[f32]> = channels.iter().map(|c| &c[start..end]).collect();
+        writer.write(&block)?;
+        start = end;
+    }
+    writer.finish()?;
+    Ok(())
 }

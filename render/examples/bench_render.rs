@@ -1,6 +1,6 @@
 //! Benchmark of the offline renderer, disk to disk: `scripts/bench-render.sh`, or
 //! `cargo run --release -p underscore-render --example bench_render -- [MINUTES...] [--dir DIR]`
-//! (default: 5 and 60 minutes in `$TMPDIR/underscore-bench`).
+//! (default: 5 and 60 minutes in `$TMPDIR/underscore-bench`; `--help` lists the options).
 //!
 //! For each length it writes a stereo 48 kHz 32-bit float bed (music-like: tones and noise)
 //! and a mono float dialogue (voiced phrases with gaps), then runs, each in a fresh child
@@ -17,8 +17,48 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use underscore_render::driver::{Sink, Source};
-use underscore_render::wav::{SampleFormat, WavSink, WavSource};
+use clap::{Parser, Subcommand};
+use underscore_io::{AudioReader, SampleFormat, WavWriter};
+
+/// Benchmark of `underscore render`, disk to disk: generated stereo 48 kHz float bed and mono
+/// dialogue; a plain copy, a spectral render, and one with --report --json, each in a fresh
+/// process; prints wall time, times realtime and peak memory.
+#[derive(Debug, Parser)]
+#[command(name = "bench_render", args_conflicts_with_subcommands = true)]
+struct Args {
+    /// Lengths to benchmark, minutes [default: 5 60].
+    #[arg(value_name = "MINUTES", value_parser = clap::value_parser!(u64).range(1..))]
+    minutes: Vec<u64>,
+    /// Folder for the generated inputs and the outputs [default: $TMPDIR/underscore-bench;
+    /// an hour needs about 3.5 GB].
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// One measured run (what the benchmark spawns).
+    #[command(subcommand)]
+    child: Option<Measured>,
+}
+
+/// The runs, each in a child process of its own so its peak memory is its own.
+#[derive(Debug, Subcommand)]
+enum Measured {
+    /// Copy the bed through the streaming reader and writer (no DSP).
+    #[command(name = "child-copy", hide = true)]
+    Copy { bed: PathBuf, out: PathBuf },
+    /// The CLI's render, spectral mode.
+    #[command(name = "child-render", hide = true)]
+    Render {
+        bed: PathBuf,
+        dialogue: PathBuf,
+        out: PathBuf,
+    },
+    /// The same with --report and --json.
+    #[command(name = "child-render-report", hide = true)]
+    RenderWithReport {
+        bed: PathBuf,
+        dialogue: PathBuf,
+        out: PathBuf,
+    },
+}
 
 const SR: u32 = 48_000;
 /// Generation block, frames.
@@ -43,8 +83,8 @@ fn generate(dir: &Path, minutes: u64) -> (PathBuf, PathBuf) {
         return (bed, dx);
     }
     let frames = minutes * 60 * SR as u64;
-    let mut b = WavSink::create(&bed, 2, SR, SampleFormat::Float32).expect("bed");
-    let mut d = WavSink::create(&dx, 1, SR, SampleFormat::Float32).expect("dialogue");
+    let mut b = WavWriter::create(&bed, 2, SR, SampleFormat::Float32).expect("bed");
+    let mut d = WavWriter::create(&dx, 1, SR, SampleFormat::Float32).expect("dialogue");
     let mut seed = 0x2545_F491_4F6C_DD1Du64;
     let mut noise = move || {
         seed ^= seed << 13;
@@ -91,10 +131,10 @@ fn generate(dir: &Path, minutes: u64) -> (PathBuf, PathBuf) {
 /// Child: copies `bed` to `out` through the same streaming reader and writer (no DSP).
 fn child_copy(bed: &Path, out: &Path) {
     let t = Instant::now();
-    let mut src = WavSource::open(bed).expect("open");
+    let mut src = AudioReader::open(bed).expect("open");
     let ch = src.channels();
     let mut sink =
-        WavSink::create(out, ch, src.sample_rate_hz(), SampleFormat::Float32).expect("create");
+        WavWriter::create(out, ch, src.sample_rate_hz(), SampleFormat::Float32).expect("create");
     let mut buf = vec![vec![0.0f32; 8_192]; ch];
     loop {
         let n = src.read(&mut buf, 8_192).expect("read");
@@ -146,27 +186,26 @@ fn spawn(args: &[&str]) -> (f64, u64) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let s = |i: usize| Path::new(&args[i]);
-    match args.first().map(String::as_str) {
-        Some("child-copy") => return child_copy(s(1), s(2)),
-        Some("child-render") => return child_render(s(1), s(2), s(3), false),
-        Some("child-render-report") => return child_render(s(1), s(2), s(3), true),
-        _ => {}
-    }
-    let mut minutes: Vec<u64> = Vec::new();
-    let mut dir = std::env::temp_dir().join("underscore-bench");
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if a == "--dir" {
-            dir = PathBuf::from(it.next().expect("--dir DIR"));
-        } else {
-            minutes.push(a.parse().expect("minutes"));
+    let args = Args::parse();
+    match &args.child {
+        Some(Measured::Copy { bed, out }) => return child_copy(bed, out),
+        Some(Measured::Render { bed, dialogue, out }) => {
+            return child_render(bed, dialogue, out, false);
         }
+        Some(Measured::RenderWithReport { bed, dialogue, out }) => {
+            return child_render(bed, dialogue, out, true);
+        }
+        None => {}
     }
-    if minutes.is_empty() {
-        minutes = vec![5, 60];
-    }
+    let minutes = if args.minutes.is_empty() {
+        vec![5, 60]
+    } else {
+        args.minutes.clone()
+    };
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("underscore-bench"));
     std::fs::create_dir_all(&dir).expect("dir");
     println!(
         "bench_render: stereo 48 kHz float bed, mono float dialogue, in {}",

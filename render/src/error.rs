@@ -70,3 +70,18 @@ impl fmt::Display for RenderError {
 }
 
 impl std::error::Error for RenderError {}
+
+/// A problem with an audio file, a report or a JSON file: the same path and words, an input
+/// or output error (exit code 1).
+impl From<underscore_io::Error> for RenderError {
+    fn from(e: underscore_io::Error) -> Self {
+        Self {
+            kind: match e.kind {
+                underscore_io::ErrorKind::Input => ErrorKind::Input,
+                underscore_io::ErrorKind::Output => ErrorKind::Output,
+            },
+            path: Some(e.path),
+            problem: e.problem,
+        }
+    }
+}

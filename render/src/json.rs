@@ -5,8 +5,8 @@ use std::path::Path;
 use serde_json::{Value, json};
 use underscore_dsp::settings::SETTINGS;
 
-use crate::cli::{RenderArgs, RenderReport};
 use crate::error::RenderError;
+use crate::job::{RenderArgs, RenderReport};
 
 /// Rounds for a readable file (figures are not meaningful past 0.001).
 fn r3(v: f64) -> Value {
@@ -75,5 +75,5 @@ pub fn to_value(r: &RenderReport, args: &RenderArgs) -> Value {
 pub fn write(path: &Path, r: &RenderReport, args: &RenderArgs) -> Result<(), RenderError> {
     let mut text = serde_json::to_string_pretty(&to_value(r, args)).unwrap_or_default();
     text.push('\n');
-    crate::write_atomically(path, text.as_bytes())
+    Ok(underscore_io::write_atomically(path, text.as_bytes())?)
 }

@@ -3,7 +3,11 @@
 //! only the blocks in which the dialogue was detected as speech (the renderer's "dialogue to
 //! bed" figures compare the two stems over the same, spoken, blocks).
 //!
-//! Memory is constant: block loudness goes into a 0.01 LU histogram instead of a list.
+//! Memory is bounded: the energy of every gating block above the absolute gate is kept (4 bytes
+//! per 100 ms, up to [`EXACT_BLOCKS`], about 3.6 hours: 512 kB), so the relative gate is applied
+//! to each block as BS.1770-4 says. Longer signals fall back to a 0.01 LU histogram (a block
+//! up to 0.01 LU under the relative gate may then count). Checked against the `ebur128` crate
+//! in `tests/loudness_reference.rs`.
 
 /// BS.1770 channel weight for an L R C LFE Ls Rs layout (LFE excluded, surrounds +1.5 dB).
 pub fn channel_weights(channels: usize) -> Vec<f64> {
@@ -86,6 +90,9 @@ pub const RELATIVE_GATE_LU: f64 = 10.0;
 const BIN_LU: f64 = 0.01;
 /// Histogram top, LKFS (louder blocks go into the top bin, with their true energy).
 const TOP_LKFS: f64 = 10.0;
+/// Gating blocks whose energies are kept for the exact relative gate (3.6 hours of 100 ms
+/// steps); past that, [`LoudnessMeter::integrated_lkfs`] gates per histogram bin.
+pub const EXACT_BLOCKS: usize = 1 << 17;
 /// Share of a block that must be speech for it to count as a speech block.
 pub const SPEECH_BLOCK_SHARE: f64 = 0.5;
 
@@ -120,11 +127,18 @@ pub struct LoudnessMeter {
     /// Histogram of block loudness above the absolute gate: count and energy sum per bin.
     counts: Vec<u64>,
     energies: Vec<f64>,
+    /// Energy of every block above the absolute gate while there are at most
+    /// [`EXACT_BLOCKS`]; `None` once there were more.
+    exact_blocks: Option<Vec<f32>>,
     /// Speech blocks above the absolute gate: energy sum and count.
     speech_energy: f64,
     speech_blocks: u64,
     /// Sub-blocks completed since the caller last took them.
     completed: Vec<SubBlock>,
+    /// Weighted sum of squares of every K-weighted frame so far, and the frame count (the
+    /// ungated figure).
+    total_energy_sum: f64,
+    total_frames: u64,
 }
 
 impl LoudnessMeter {
@@ -152,9 +166,12 @@ impl LoudnessMeter {
             recent_len: 0,
             counts: vec![0; bins],
             energies: vec![0.0; bins],
+            exact_blocks: Some(Vec::new()),
             speech_energy: 0.0,
             speech_blocks: 0,
             completed: Vec::new(),
+            total_energy_sum: 0.0,
+            total_frames: 0,
         }
     }
 
@@ -170,14 +187,21 @@ impl LoudnessMeter {
         let mut done = 0;
         while done < frames {
             let n = (frames - done).min(self.sub_frames - self.acc_frames);
-            for ((ch, f), acc) in channels.iter().zip(&mut self.filters).zip(&mut self.acc) {
+            for (((ch, f), acc), w) in channels
+                .iter()
+                .zip(&mut self.filters)
+                .zip(&mut self.acc)
+                .zip(&self.weights)
+            {
                 let mut sum = 0.0;
                 for &x in &ch[done..done + n] {
                     let y = f.process(x as f64);
                     sum += y * y;
                 }
                 *acc += sum;
+                self.total_energy_sum += w * sum;
             }
+            self.total_frames += n as u64;
             if !speech.is_empty() {
                 self.acc_speech += speech[done..done + n].iter().filter(|&&s| s).count();
             }
@@ -221,6 +245,13 @@ impl LoudnessMeter {
                     (((lkfs - ABSOLUTE_GATE_LKFS) / BIN_LU) as usize).min(self.counts.len() - 1);
                 self.counts[bin] += 1;
                 self.energies[bin] += energy;
+                if let Some(blocks) = &mut self.exact_blocks {
+                    if blocks.len() < EXACT_BLOCKS {
+                        blocks.push(energy as f32);
+                    } else {
+                        self.exact_blocks = None;
+                    }
+                }
                 if speech >= SPEECH_BLOCK_SHARE {
                     self.speech_energy += energy;
                     self.speech_blocks += 1;
@@ -253,6 +284,16 @@ impl LoudnessMeter {
             return None;
         }
         let gate = energy_to_lkfs(energy / count as f64) - RELATIVE_GATE_LU;
+        if let Some(blocks) = &self.exact_blocks {
+            // Blocks louder than the gate, each compared on its own.
+            let gate_energy = 10f64.powf((gate + 0.691) / 10.0);
+            let (count, energy) = blocks
+                .iter()
+                .map(|&e| e as f64)
+                .filter(|&e| e > gate_energy)
+                .fold((0u64, 0.0), |(n, sum), e| (n + 1, sum + e));
+            return (count > 0).then(|| energy_to_lkfs(energy / count as f64));
+        }
         let first = (((gate - ABSOLUTE_GATE_LKFS) / BIN_LU).floor().max(0.0)) as usize;
         let (count, energy) = self.sum_from(first);
         (count > 0).then(|| energy_to_lkfs(energy / count as f64))
@@ -264,6 +305,13 @@ impl LoudnessMeter {
             self.counts[bin..].iter().sum(),
             self.energies[bin..].iter().sum(),
         )
+    }
+
+    /// Ungated loudness: the channel-weighted mean square of the K-weighted signal over every
+    /// frame pushed (no blocks, no gates), LKFS; `None` before the first frame.
+    pub fn ungated_lkfs(&self) -> Option<f64> {
+        (self.total_frames > 0)
+            .then(|| energy_to_lkfs(self.total_energy_sum / self.total_frames as f64))
     }
 
     /// Speech-gated loudness: the mean over the blocks that were at least half speech and
@@ -330,6 +378,60 @@ mod tests {
         m.push(&[&x, &x], &[]);
         let l = m.integrated_lkfs().unwrap();
         assert!((l + 20.0).abs() < 0.1, "{l}");
+    }
+
+    /// BS.1770-4 integrated loudness straight from the definition, from the sub-block
+    /// energies: (loudness, relative gate), LKFS.
+    fn by_definition(subs: &[f64]) -> (f64, f64) {
+        let blocks: Vec<f64> = subs
+            .windows(4)
+            .map(|w| w.iter().sum::<f64>() / 4.0)
+            .filter(|&e| energy_to_lkfs(e) > ABSOLUTE_GATE_LKFS)
+            .collect();
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let gate = energy_to_lkfs(mean(&blocks)) - RELATIVE_GATE_LU;
+        let kept: Vec<f64> = blocks
+            .into_iter()
+            .filter(|&e| energy_to_lkfs(e) > gate)
+            .collect();
+        (energy_to_lkfs(mean(&kept)), gate)
+    }
+
+    #[test]
+    fn relative_gate_is_applied_per_block_not_per_histogram_bin() {
+        // A loud tone, then the same tone so quiet that its blocks sit 0.003 LU under the
+        // relative gate, and the gate 0.007 LU into its 0.01 LU histogram bin: the quiet
+        // blocks share the gate's bin, yet they must not count.
+        let sr = 48_000.0;
+        // (meter, loudness by definition, gate, quiet level under the gate)
+        let measure = |loud_amp: f64, quiet_amp: f64| {
+            let mut x = sine(997.0, loud_amp, sr, 4.0);
+            x.extend(sine(997.0, quiet_amp, sr, 4.0));
+            let mut m = LoudnessMeter::new(sr, 1);
+            m.push(&[&x], &[]);
+            let subs: Vec<f64> = m.take_completed().iter().map(|s| s.energy).collect();
+            let (want, gate) = by_definition(&subs);
+            // The quiet part's level: its last block.
+            let quiet_lkfs = energy_to_lkfs(subs[subs.len() - 4..].iter().sum::<f64>() / 4.0);
+            (m, want, gate, gate - quiet_lkfs)
+        };
+        let (mut loud_amp, mut quiet_amp) = (0.5, 0.5 * 10f64.powf(-10.0 / 20.0));
+        for _ in 0..20 {
+            let (_, _, _, under) = measure(loud_amp, quiet_amp);
+            // Moving the quiet part moves the gate a little too.
+            quiet_amp *= 10f64.powf((under - 0.003) / 20.0 * 1.1);
+        }
+        // Both parts together: the gate moves, the quiet part stays 0.003 LU under it.
+        let (_, _, gate, _) = measure(loud_amp, quiet_amp);
+        let into_bin = (gate - ABSOLUTE_GATE_LKFS).rem_euclid(BIN_LU);
+        let shift = 10f64.powf((0.007 - into_bin) / 20.0);
+        (loud_amp, quiet_amp) = (loud_amp * shift, quiet_amp * shift);
+        let (m, want, gate, under) = measure(loud_amp, quiet_amp);
+        let into_bin = (gate - ABSOLUTE_GATE_LKFS).rem_euclid(BIN_LU);
+        assert!((under - 0.003).abs() < 0.001, "{under}");
+        assert!((into_bin - 0.007).abs() < 0.001, "{into_bin}");
+        let got = m.integrated_lkfs().unwrap();
+        assert!((got - want).abs() < 1e-6, "{got} vs {want}");
     }
 
     #[test]

@@ -8,8 +8,8 @@
 
 use std::path::Path;
 
-use crate::cli::RenderReport;
 use crate::error::RenderError;
+use crate::job::RenderReport;
 use crate::stats::Summary;
 use underscore_dsp::settings::Choice;
 
@@ -419,7 +419,7 @@ pub fn draw(r: &RenderReport, bed: &Path) -> Result<Vec<u8>, RenderError> {
 /// Draws the report and writes it to `path` through a temporary file.
 pub fn write_png(path: &Path, r: &RenderReport, bed: &Path) -> Result<(), RenderError> {
     let bytes = draw(r, bed).map_err(|e| RenderError::output(path, e.problem))?;
-    crate::write_atomically(path, &bytes)
+    Ok(underscore_io::write_atomically(path, &bytes)?)
 }
 
 #[cfg(test)]

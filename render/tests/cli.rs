@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use underscore_io::testing::write_flac_verbatim;
+use underscore_io::{AudioReader, Format, SampleFormat, WavWriter, read_audio};
+
 const SR: u32 = 48_000;
 
 /// A fresh, empty folder for one test.
@@ -18,60 +21,18 @@ fn folder(name: &str) -> PathBuf {
     dir
 }
 
-#[derive(Clone, Copy)]
-enum Fmt {
-    I16,
-    I24,
-    F32,
+/// Writes planar `channels` as a WAV in `format`.
+fn write_wav(path: &Path, sr: u32, channels: &[Vec<f32>], format: SampleFormat) {
+    let mut w = WavWriter::create(path, channels.len(), sr, format).unwrap();
+    w.write(channels).unwrap();
+    w.finish().unwrap();
 }
 
-/// Writes planar `channels` as a WAV.
-fn write_wav(path: &Path, sr: u32, channels: &[Vec<f32>], fmt: Fmt) {
-    let (bits, sample_format) = match fmt {
-        Fmt::I16 => (16, hound::SampleFormat::Int),
-        Fmt::I24 => (24, hound::SampleFormat::Int),
-        Fmt::F32 => (32, hound::SampleFormat::Float),
-    };
-    let spec = hound::WavSpec {
-        channels: channels.len() as u16,
-        sample_rate: sr,
-        bits_per_sample: bits,
-        sample_format,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    let n = channels.first().map_or(0, Vec::len);
-    for i in 0..n {
-        for c in channels {
-            match fmt {
-                Fmt::I16 => w.write_sample((c[i] * 32_768.0).round() as i16).unwrap(),
-                Fmt::I24 => w.write_sample((c[i] * 8_388_608.0).round() as i32).unwrap(),
-                Fmt::F32 => w.write_sample(c[i]).unwrap(),
-            }
-        }
-    }
-    w.finalize().unwrap();
-}
-
-fn read_wav(path: &Path) -> (hound::WavSpec, Vec<Vec<f32>>) {
-    let mut r = hound::WavReader::open(path).unwrap();
-    let spec = r.spec();
-    let ch = spec.channels as usize;
-    let samples: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => r.samples::<f32>().map(Result::unwrap).collect(),
-        hound::SampleFormat::Int => {
-            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
-            r.samples::<i32>()
-                .map(|s| s.unwrap() as f32 * scale)
-                .collect()
-        }
-    };
-    let mut planar = vec![Vec::new(); ch];
-    for f in samples.chunks(ch) {
-        for (p, &v) in planar.iter_mut().zip(f) {
-            p.push(v);
-        }
-    }
-    (spec, planar)
+/// Reads a whole file: its format, sample rate and planar samples.
+fn read_wav(path: &Path) -> (Format, u32, Vec<Vec<f32>>) {
+    let format = AudioReader::open(path).unwrap().format();
+    let audio = read_audio(path).unwrap();
+    (format, audio.sample_rate, audio.channels)
 }
 
 fn sine(freq_hz: f32, amp: f32, n: usize) -> Vec<f32> {
@@ -123,12 +84,12 @@ fn scene(dir: &Path) -> (PathBuf, PathBuf) {
     let n = 2 * SR as usize;
     let dx = dir.join("dx.wav");
     let mx = dir.join("mx.wav");
-    write_wav(&dx, SR, &[voice(n)], Fmt::I24);
+    write_wav(&dx, SR, &[voice(n)], SampleFormat::Int24);
     write_wav(
         &mx,
         SR,
         &[sine(300.0, 0.3, n), sine(450.0, 0.3, n)],
-        Fmt::I16,
+        SampleFormat::Int16,
     );
     (dx, mx)
 }
@@ -165,8 +126,8 @@ fn output_is_aligned_with_the_input_and_as_long() {
     let dx = dir.join("dx.wav");
     let mx = dir.join("mx.wav");
     let bed = vec![sine(300.0, 0.3, n), sine(450.0, 0.3, n)];
-    write_wav(&dx, SR, &[vec![0.0; n]], Fmt::F32);
-    write_wav(&mx, SR, &bed, Fmt::F32);
+    write_wav(&dx, SR, &[vec![0.0; n]], SampleFormat::Float32);
+    write_wav(&mx, SR, &bed, SampleFormat::Float32);
     // A silent key leaves the bed untouched: the aligned output equals the input exactly.
     let out = dir.join("out.wav");
     let o = run(&[
@@ -180,12 +141,11 @@ fn output_is_aligned_with_the_input_and_as_long() {
         "--quiet",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let (spec, got) = read_wav(&out);
+    let (format, sr, got) = read_wav(&out);
     assert_eq!(
-        (spec.channels, spec.sample_rate, spec.bits_per_sample),
-        (2, SR, 32)
+        (got.len(), sr, format.sample_format()),
+        (2, SR, Some(SampleFormat::Float32))
     );
-    assert_eq!(spec.sample_format, hound::SampleFormat::Float);
     assert_eq!(got, bed);
     // Spectral mode (one more FFT window of latency) is aligned too: STFT resynthesis is exact
     // up to rounding.
@@ -202,7 +162,7 @@ fn output_is_aligned_with_the_input_and_as_long() {
         "mode=spectral",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let (_, got) = read_wav(&out);
+    let (_, _, got) = read_wav(&out);
     assert_eq!(got[0].len(), n);
     let worst = got
         .iter()
@@ -256,15 +216,12 @@ fn renders_with_summary_mix_report_and_json() {
     ] {
         assert!(text.contains(want), "summary lacks {want:?}:\n{text}");
     }
-    let (spec, ducked) = read_wav(&out);
-    assert_eq!(
-        (spec.bits_per_sample, spec.sample_format),
-        (24, hound::SampleFormat::Int)
-    );
+    let (format, _, ducked) = read_wav(&out);
+    assert_eq!(format.sample_format(), Some(SampleFormat::Int24));
     assert_eq!(ducked[0].len(), 2 * SR as usize);
     // The mix is the ducked bed plus the dialogue at -3 dB per side (within 24-bit rounding).
-    let (_, m) = read_wav(&mix);
-    let (_, d) = read_wav(&dx);
+    let (_, _, m) = read_wav(&mix);
+    let (_, _, d) = read_wav(&dx);
     for ch in 0..2 {
         for i in (0..m[ch].len()).step_by(97) {
             let want = ducked[ch][i] + d[0][i] * std::f32::consts::FRAC_1_SQRT_2;
@@ -323,7 +280,7 @@ fn automation_csv_and_json_agree_and_block_size_does_not_matter() {
             "-q",
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
-        read_wav(&out).1
+        read_wav(&out).2
     };
     let a = render(&csv, "512", "a.wav");
     let b = render(&json, "37", "b.wav");
@@ -342,7 +299,7 @@ fn automation_csv_and_json_agree_and_block_size_does_not_matter() {
         "-q",
     ]);
     assert!(o.status.success());
-    assert_ne!(read_wav(&out).1, a);
+    assert_ne!(read_wav(&out).2, a);
 }
 
 #[test]
@@ -416,7 +373,7 @@ fn mismatched_sample_rates() {
     let dir = folder("rates");
     let (_, mx) = scene(&dir);
     let dx = dir.join("dx44.wav");
-    write_wav(&dx, 44_100, &[voice(88_200)], Fmt::I16);
+    write_wav(&dx, 44_100, &[voice(88_200)], SampleFormat::Int16);
     expect_failure(
         &dir,
         &["--dialogue", s(&dx), "--bed", s(&mx)],
@@ -431,8 +388,13 @@ fn unsupported_sample_rate() {
     let dir = folder("rate22");
     let dx = dir.join("dx.wav");
     let mx = dir.join("mx22.wav");
-    write_wav(&dx, 22_050, &[voice(22_050)], Fmt::I16);
-    write_wav(&mx, 22_050, &[sine(300.0, 0.3, 22_050)], Fmt::I16);
+    write_wav(&dx, 22_050, &[voice(22_050)], SampleFormat::Int16);
+    write_wav(
+        &mx,
+        22_050,
+        &[sine(300.0, 0.3, 22_050)],
+        SampleFormat::Int16,
+    );
     expect_failure(
         &dir,
         &["--dialogue", s(&dx), "--bed", s(&mx)],
@@ -447,7 +409,7 @@ fn mismatched_lengths() {
     let dir = folder("lengths");
     let (_, mx) = scene(&dir);
     let dx = dir.join("short.wav");
-    write_wav(&dx, SR, &[voice(SR as usize)], Fmt::I16);
+    write_wav(&dx, SR, &[voice(SR as usize)], SampleFormat::Int16);
     expect_failure(
         &dir,
         &["--dialogue", s(&dx), "--bed", s(&mx)],
@@ -467,7 +429,7 @@ fn unsupported_channel_counts() {
             &bad,
             SR,
             &vec![sine(300.0, 0.1, 2 * SR as usize); ch],
-            Fmt::I16,
+            SampleFormat::Int16,
         );
         expect_failure(
             &dir,
@@ -597,14 +559,24 @@ fn surround_and_mono_layouts() {
             silent.clone(),
             silent.clone(),
         ],
-        Fmt::F32,
+        SampleFormat::Float32,
     );
     let dx_mono = dir.join("dxm.wav");
-    write_wav(&dx_mono, SR, std::slice::from_ref(&v), Fmt::F32);
+    write_wav(
+        &dx_mono,
+        SR,
+        std::slice::from_ref(&v),
+        SampleFormat::Float32,
+    );
     let bed51 = dir.join("bed51.wav");
-    write_wav(&bed51, SR, &vec![sine(500.0, 0.3, n); 6], Fmt::F32);
+    write_wav(
+        &bed51,
+        SR,
+        &vec![sine(500.0, 0.3, n); 6],
+        SampleFormat::Float32,
+    );
     let bed_mono = dir.join("bedm.wav");
-    write_wav(&bed_mono, SR, &[sine(500.0, 0.3, n)], Fmt::F32);
+    write_wav(&bed_mono, SR, &[sine(500.0, 0.3, n)], SampleFormat::Float32);
     // A 5.1 key is read from its centre: the same render as the mono key on its own.
     let render = |dx: &Path, bed: &Path, out: &str| {
         let out = dir.join(out);
@@ -625,11 +597,11 @@ fn surround_and_mono_layouts() {
             "-q",
         ]);
         assert!(o.status.success(), "{}", stderr(&o));
-        (read_wav(&out), read_wav(&mix).1)
+        (read_wav(&out).2, read_wav(&mix).2)
     };
-    let ((spec, a), mix) = render(&dx51, &bed51, "a.wav");
-    let ((_, b), _) = render(&dx_mono, &bed51, "b.wav");
-    assert_eq!(spec.channels, 6);
+    let (a, mix) = render(&dx51, &bed51, "a.wav");
+    let (b, _) = render(&dx_mono, &bed51, "b.wav");
+    assert_eq!(a.len(), 6);
     assert_eq!(a, b);
     // Default 5.1 shares: the centre is ducked most, the LFE not at all.
     let tail = 14_400..24_000; // inside the first phrase
@@ -637,6 +609,115 @@ fn surround_and_mono_layouts() {
     assert!(level(&a[2]) < 0.5 * level(&a[0]) && level(&a[3]) > 0.99 * level(&sine(500.0, 0.3, n)));
     // The 5.1 dialogue goes to the mix's centre channel unchanged.
     assert!((mix[2][n / 4] - (a[2][n / 4] + v[n / 4])).abs() < 1e-6);
-    let ((spec, _), _) = render(&dx51, &bed_mono, "c.wav");
-    assert_eq!(spec.channels, 1);
+    let (c, _) = render(&dx51, &bed_mono, "c.wav");
+    assert_eq!(c.len(), 1);
+}
+
+/// The development material: `$UNDERSCORE_MATERIAL`, else `../shared/material` beside the
+/// repository. Tests that use it fail (they do not skip) when it is missing.
+fn material() -> PathBuf {
+    let dir = std::env::var_os("UNDERSCORE_MATERIAL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/material"));
+    assert!(
+        dir.join("s1_drama_orchestral/dialogue.flac").is_file(),
+        "the development material is missing: {} (set UNDERSCORE_MATERIAL=DIR)",
+        dir.display()
+    );
+    dir
+}
+
+/// Renders `dx` + `mx` with `extra` options into `dir/out`, returns the output samples.
+fn render_to(dir: &Path, dx: &Path, mx: &Path, out: &str, extra: &[&str]) -> Vec<Vec<f32>> {
+    let out = dir.join(out);
+    let mut args = vec![
+        "render",
+        "--dialogue",
+        s(dx),
+        "--bed",
+        s(mx),
+        "-o",
+        s(&out),
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    read_wav(&out).2
+}
+
+#[test]
+fn flac_inputs_render_like_the_same_samples_in_wav() {
+    let dir = folder("flac");
+    let (dx, mx) = scene(&dir);
+    // The same samples as the WAVs (24-bit dialogue, 16-bit bed), as FLAC.
+    let dx_flac = dir.join("dx.flac");
+    let mx_flac = dir.join("mx.flac");
+    write_flac_verbatim(&dx_flac, SR, 24, &read_wav(&dx).2).unwrap();
+    write_flac_verbatim(&mx_flac, SR, 16, &read_wav(&mx).2).unwrap();
+    let spectral = ["--set", "mode=spectral"];
+    let wav = render_to(&dir, &dx, &mx, "wav.wav", &spectral);
+    assert_eq!(
+        render_to(&dir, &dx_flac, &mx_flac, "flac.wav", &spectral),
+        wav
+    );
+    assert_eq!(render_to(&dir, &dx_flac, &mx, "mixed.wav", &spectral), wav);
+}
+
+#[test]
+fn truncated_and_mismatched_flac() {
+    let dir = folder("badflac");
+    let (dx, mx) = scene(&dir);
+    let mx_flac = dir.join("mx.flac");
+    write_flac_verbatim(&mx_flac, SR, 16, &read_wav(&mx).2).unwrap();
+    // Cut in the middle of the audio: found while rendering; nothing is left behind.
+    let cut = dir.join("cut.flac");
+    let bytes = std::fs::read(&mx_flac).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    expect_failure(
+        &dir,
+        &["--dialogue", s(&dx), "--bed", s(&cut)],
+        1,
+        "cut.flac",
+        "truncated: the data ends after about",
+    );
+    // Cut inside the header.
+    std::fs::write(&cut, &bytes[..20]).unwrap();
+    expect_failure(
+        &dir,
+        &["--dialogue", s(&dx), "--bed", s(&cut)],
+        1,
+        "cut.flac",
+        "truncated: the file ends inside the FLAC header",
+    );
+    // A FLAC key at another rate is refused like a WAV one.
+    let dx44 = dir.join("dx44.flac");
+    write_flac_verbatim(&dx44, 44_100, 16, &[voice(2 * 44_100)]).unwrap();
+    expect_failure(
+        &dir,
+        &["--dialogue", s(&dx44), "--bed", s(&mx_flac)],
+        1,
+        "dx44.flac",
+        "sample rate 44100 Hz does not match",
+    );
+}
+
+#[test]
+fn material_flac_stems_render_like_their_wav_copies() {
+    // Real FLAC files from an encoder (LPC subframes, stereo decorrelation), 24-bit stereo.
+    let scene = material().join("s1_drama_orchestral");
+    let dir = folder("material");
+    let dx_flac = scene.join("dialogue.flac");
+    let mx_flac = scene.join("music.flac");
+    let dx = dir.join("dialogue.wav");
+    let mx = dir.join("music.wav");
+    for (flac, wav) in [(&dx_flac, &dx), (&mx_flac, &mx)] {
+        let audio = read_audio(flac).unwrap();
+        assert_eq!(audio.channels.len(), 2);
+        write_wav(wav, audio.sample_rate, &audio.channels, SampleFormat::Int24);
+    }
+    let from_flac = render_to(&dir, &dx_flac, &mx_flac, "flac.wav", &[]);
+    let from_wav = render_to(&dir, &dx, &mx, "wav.wav", &[]);
+    assert_eq!(from_flac, from_wav);
+    assert!(temp_files(&dir).is_empty());
 }

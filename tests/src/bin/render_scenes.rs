@@ -11,10 +11,46 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::Parser;
+
 use underscore_tests::audio_io::{read_audio, write_wav};
 use underscore_tests::{ClapInstance, bundle_path, workspace_root};
 
+/// Renders the development scenes through the built Underscore `.clap` (the CLAP ABI, as a DAW
+/// would) and writes the ducked beds and a manifest for tests/scenes/evaluate_scenes.py.
+#[derive(Debug, Parser)]
+#[command(name = "render-scenes")]
 struct Options {
+    /// The scene folders' parent (each scene: dialogue, music, ambience as FLAC or WAV, and
+    /// ground_truth.json) [default: ../shared/material beside the repository].
+    #[arg(long, value_name = "DIR")]
+    material: Option<PathBuf>,
+    /// Where the ducked beds and manifest.json go [default: out/scenes].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// The plugin [default: target/bundled/Underscore.clap].
+    #[arg(long, value_name = "FILE")]
+    clap: Option<PathBuf>,
+    /// Frames per process call.
+    #[arg(long, value_name = "N", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    block: u32,
+    /// A plugin parameter by name, as the plugin's text field takes it (`Depth=-15`,
+    /// `Mode=Spectral`); repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = name_value)]
+    settings: Vec<(String, String)>,
+}
+
+/// `NAME=VALUE` split at the first `=`.
+fn name_value(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or(format!("{text}: expected NAME=VALUE"))?;
+    Ok((name.to_string(), value.to_string()))
+}
+
+/// The options with their defaults filled in.
+struct Run {
     material: PathBuf,
     out: PathBuf,
     clap: PathBuf,
@@ -22,51 +58,25 @@ struct Options {
     settings: Vec<(String, String)>,
 }
 
-fn parse_args() -> Result<Options, String> {
-    let mut o = Options {
-        material: workspace_root().join("..").join("shared").join("material"),
-        out: workspace_root().join("out").join("scenes"),
-        clap: bundle_path(),
-        block: 512,
-        settings: Vec::new(),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut value = || args.next().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--material" => o.material = value()?.into(),
-            "--out" => o.out = value()?.into(),
-            "--clap" => o.clap = value()?.into(),
-            "--block" => {
-                o.block = value()?
-                    .parse()
-                    .map_err(|_| "--block takes a whole number".to_string())?
-            }
-            "--set" => {
-                let v = value()?;
-                let (name, text) = v
-                    .split_once('=')
-                    .ok_or(format!("--set {v}: expected NAME=VALUE"))?;
-                o.settings.push((name.to_string(), text.to_string()));
-            }
-            "-h" | "--help" => {
-                println!(
-                    "render-scenes [--material DIR] [--out DIR] [--clap FILE] [--block N] [--set NAME=VALUE]..."
-                );
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other}")),
+impl Run {
+    fn new(o: Options) -> Self {
+        Self {
+            material: o
+                .material
+                .unwrap_or_else(|| workspace_root().join("..").join("shared").join("material")),
+            out: o
+                .out
+                .unwrap_or_else(|| workspace_root().join("out").join("scenes")),
+            clap: o.clap.unwrap_or_else(bundle_path),
+            block: o.block as usize,
+            settings: o.settings,
         }
     }
-    if o.block == 0 {
-        return Err("--block must be at least 1".into());
-    }
-    Ok(o)
 }
 
 /// Renders one bed keyed by `dialogue` at the given settings; returns (ducked bed, latency).
 fn render(
-    o: &Options,
+    o: &Run,
     sample_rate: u32,
     bed: &[Vec<f32>],
     dialogue: &[Vec<f32>],
@@ -114,8 +124,7 @@ fn stem(dir: &Path, name: &str) -> PathBuf {
     }
 }
 
-fn run() -> Result<(), String> {
-    let o = parse_args()?;
+fn run(o: Run) -> Result<(), String> {
     let scenes = scene_dirs(&o.material)?;
     if scenes.is_empty() {
         return Err(format!("{}: no scene folders", o.material.display()));
@@ -177,7 +186,7 @@ fn run() -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    match run() {
+    match run(Run::new(Options::parse())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("render-scenes: {e}");
