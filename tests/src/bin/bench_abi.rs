@@ -4,7 +4,7 @@
 //! ```text
 //! bench-abi [--clap FILE] [--zam FILE] [--fixture FILE | --no-fixture] [--material DIR]
 //!           [--seconds S] [--runs N] [--block N] [--rate HZ] [--keys K,...] [--bed scenes|synth]
-//!           [--set NAME=VALUE]... [--json FILE]
+//!           [--set NAME=VALUE]... [--zam-set NAME=VALUE]... [--json FILE]
 //! ```
 //!
 //! Every plugin is hosted as a DAW would: stereo bed on the main input and output, the key on the
@@ -212,6 +212,18 @@ fn timer_floor_ns() -> u64 {
         })
         .collect();
     median_u64(&mut samples)
+}
+
+/// The CPU cost of one read of `clock`, ns: the mean over a run of reads.
+fn clock_read_ns(clock: fn() -> u64) -> f64 {
+    const N: u64 = 20_000;
+    let t0 = thread_cpu_ns();
+    let mut sink = 0u64;
+    for _ in 0..N {
+        sink = sink.wrapping_add(clock());
+    }
+    std::hint::black_box(sink);
+    thread_cpu_ns().saturating_sub(t0) as f64 / N as f64
 }
 
 fn median_u64(v: &mut [u64]) -> u64 {
@@ -521,19 +533,28 @@ fn scene_stems(dirs: &[PathBuf], stem: &str, rate: u32, n: usize) -> Result<Vec<
         .collect())
 }
 
-/// `signal` (stereo) adapted to a port of `channels` channels: as is for 2, the mid (L+R)/2 for
-/// a mono port, as a host downmixes a stereo send into a mono sidechain.
-fn for_port(signal: &[Vec<f32>], channels: u32) -> Result<Vec<Vec<f32>>, String> {
-    match channels {
-        2 => Ok(signal.to_vec()),
-        1 => Ok(vec![
-            signal[0]
-                .iter()
-                .zip(&signal[1])
-                .map(|(l, r)| 0.5 * (l + r))
-                .collect(),
-        ]),
-        c => Err(format!("unsupported {c}-channel port")),
+/// The mid (L+R)/2 of a stereo signal, as a host downmixes a stereo send into a mono sidechain.
+fn downmix(signal: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    vec![
+        signal[0]
+            .iter()
+            .zip(&signal[1])
+            .map(|(l, r)| 0.5 * (l + r))
+            .collect(),
+    ]
+}
+
+/// Key `ki` in the layout of `spec`'s sidechain port: the stereo key, or its mono downmix.
+fn port_key<'a>(
+    spec: &PluginSpec,
+    ki: usize,
+    keys: &'a [(KeyKind, Vec<Vec<f32>>)],
+    mono_keys: &'a [Vec<Vec<f32>>],
+) -> &'a [Vec<f32>] {
+    if spec.key_channels == 1 {
+        &mono_keys[ki]
+    } else {
+        &keys[ki].1
     }
 }
 
@@ -566,6 +587,8 @@ struct PluginSpec {
     /// channels of the main input and of the sidechain port
     main_channels: u32,
     key_channels: u32,
+    /// the latency reported after activation, samples
+    latency: u32,
 }
 
 /// Instantiates a plugin and applies its settings (inactive), as a host restoring a project.
@@ -635,6 +658,7 @@ fn prepare(
         settings: resolved,
         main_channels: ports[main].channel_count,
         key_channels: ports[aux].channel_count,
+        latency: plugin.latency(),
     };
     if spec.main_channels != 2 {
         return Err(format!(
@@ -662,15 +686,16 @@ struct Pass {
 }
 
 /// Instantiates, activates and runs one plugin over `bed` and `key` (already in the plugin's
-/// channel layout) without any per-block clock: returns the thread's CPU time for the whole
-/// loop of harness calls (the plugin's process() plus the harness' work around it).
-fn loop_pass(
+/// channel layout), doing nothing but the host loop: returns the thread's CPU time for the
+/// whole loop of harness calls and the part of it measured inside process(), so that the
+/// harness' own work is their difference (less the clock reads, see `run`).
+fn harness_pass(
     spec: &PluginSpec,
     bed: &[Vec<f32>],
     key: &[Vec<f32>],
     rate: f64,
     block: usize,
-) -> Result<u64, String> {
+) -> Result<(u64, u64), String> {
     let label = spec.which.label();
     let mut plugin = instantiate(spec)?;
     plugin
@@ -678,6 +703,8 @@ fn loop_pass(
         .map_err(|e| format!("{label}: {e}"))?;
     let blocks = bed[0].len() / block;
     let empty: &[f32] = &[];
+    let mut probe = ClockProbe::default();
+    let mut inside = 0u64;
     let t0 = thread_cpu_ns();
     for b in 0..blocks {
         let (s, e) = (b * block, (b + 1) * block);
@@ -687,10 +714,11 @@ fn loop_pass(
             *a = &k[s..e];
         }
         plugin
-            .process_probed(&main, &aux[..key.len()], &[], &mut ())
+            .process_probed(&main, &aux[..key.len()], &[], &mut probe)
             .map_err(|e| format!("{label}: {e}"))?;
+        inside += probe.last_cpu;
     }
-    Ok(thread_cpu_ns().saturating_sub(t0))
+    Ok((thread_cpu_ns().saturating_sub(t0), inside))
 }
 
 /// Instantiates, activates and runs one plugin over `bed` and `key` (already in the plugin's
@@ -915,18 +943,19 @@ fn run(o: Options) -> Result<(), String> {
         };
         keys.push((k, signal));
     }
-    // per plugin, the key in the plugin's sidechain layout
-    let mut port_keys: Vec<Vec<Vec<Vec<f32>>>> = Vec::new();
-    for spec in &specs {
-        let mut per_key = Vec::new();
-        for (_, signal) in &keys {
-            per_key.push(
-                for_port(signal, spec.key_channels)
-                    .map_err(|e| format!("{}: {e}", spec.which.label()))?,
-            );
-        }
-        port_keys.push(per_key);
+    // the keys for mono sidechain ports (ZamCompX2's), downmixed once
+    if let Some(spec) = specs.iter().find(|s| !matches!(s.key_channels, 1 | 2)) {
+        return Err(format!(
+            "{}: a {}-channel sidechain port; the bench feeds mono or stereo keys",
+            spec.which.label(),
+            spec.key_channels
+        ));
     }
+    let mono_keys: Vec<Vec<Vec<f32>>> = if specs.iter().any(|s| s.key_channels == 1) {
+        keys.iter().map(|(_, signal)| downmix(signal)).collect()
+    } else {
+        Vec::new()
+    };
 
     let load_before = loadavg();
     println!(
@@ -939,7 +968,11 @@ fn run(o: Options) -> Result<(), String> {
     );
     println!("Underscore: {}", clap.display());
     let u_settings: Vec<String> = u_shown.iter().map(|(n, v)| format!("{n}={v}")).collect();
-    println!("  settings: {}", u_settings.join(", "));
+    println!(
+        "  settings: {}; latency {} samples",
+        u_settings.join(", "),
+        specs[0].latency
+    );
     // what the plugin reads back for the parameters set
     let z_settings: Vec<String> = z_shown
         .iter()
@@ -956,13 +989,18 @@ fn run(o: Options) -> Result<(), String> {
     }
 
     let floor = timer_floor_ns();
+    let thread_read = clock_read_ns(thread_cpu_ns);
+    let wall_read = clock_read_ns(wall_ns);
+    // the probe's clock reads that fall outside the measured interval, per block: two
+    // thread-clock reads less the part inside (the floor), and both wall-clock reads
+    let probe_outside_ns = (2.0 * thread_read - floor as f64).max(0.0) + 2.0 * wall_read;
     let mut per_block: Vec<u64> = Vec::with_capacity(blocks);
 
     // --- warm-up: page in each plugin's code (2 s, untimed figures discarded)
     let warm_frames = ((2.0 * rate) as usize / block).clamp(1, blocks) * block;
-    for (si, spec) in specs.iter().enumerate() {
+    for spec in &specs {
         let b: Vec<Vec<f32>> = bed.iter().map(|c| c[..warm_frames].to_vec()).collect();
-        let k: Vec<Vec<f32>> = port_keys[si][0]
+        let k: Vec<Vec<f32>> = port_key(spec, 0, &keys, &mono_keys)
             .iter()
             .map(|c| c[..warm_frames].to_vec())
             .collect();
@@ -980,19 +1018,26 @@ fn run(o: Options) -> Result<(), String> {
             });
         }
     }
-    // whole-loop CPU without per-block clocks, first key, per plugin and run
-    let mut loop_ns: Vec<Vec<u64>> = vec![Vec::new(); specs.len()];
+    // (whole host loop, inside process()) CPU, first key, per plugin and run
+    let mut loop_ns: Vec<Vec<(u64, u64)>> = vec![Vec::new(); specs.len()];
     let started = std::time::Instant::now();
     for r in 0..o.runs as usize {
         for j in 0..specs.len() {
             let si = (j + r) % specs.len();
-            loop_ns[si].push(loop_pass(&specs[si], &bed, &port_keys[si][0], rate, block)?);
+            loop_ns[si].push(harness_pass(
+                &specs[si],
+                &bed,
+                port_key(&specs[si], 0, &keys, &mono_keys),
+                rate,
+                block,
+            )?);
         }
         for (ki, (k, _)) in keys.iter().enumerate() {
             for j in 0..specs.len() {
                 let si = (j + r + ki) % specs.len();
                 let spec = &specs[si];
-                let pass = timed_pass(spec, &bed, &port_keys[si][ki], rate, block, &mut per_block)?;
+                let key = port_key(spec, ki, &keys, &mono_keys);
+                let pass = timed_pass(spec, &bed, key, rate, block, &mut per_block)?;
                 eprintln!(
                     "  run {}/{} {:<22} {:<20} {:8.1} ms CPU",
                     r + 1,
@@ -1083,19 +1128,31 @@ fn run(o: Options) -> Result<(), String> {
             "out_minus_bed_db": change,
         }));
     }
-    // The harness' own work per block: the whole loop's CPU (no per-block clocks) less the
-    // CPU inside process(), both with the first key, per plugin.
+    // The harness' own work per block, from passes doing nothing but the host loop: the whole
+    // loop's CPU less what was measured inside process(), less the probe's clock reads outside
+    // the measured interval.
     let mut harness = Vec::new();
     for (si, spec) in specs.iter().enumerate() {
-        let mut l = loop_ns[si].clone();
-        let loop_us = median_u64(&mut l) as f64 / blocks as f64 / 1e3;
-        let inside_us = series
-            .iter()
-            .find(|s| s.which == spec.which && s.key == keys[0].0)
-            .map_or(f64::NAN, |s| {
-                median_f64(&s.cpu_ms(floor_pass)) * 1e3 / blocks as f64
-            });
-        harness.push((spec.which, loop_us, inside_us, loop_us - inside_us));
+        let per_block = |ns: u64| ns as f64 / blocks as f64 / 1e3;
+        let loop_us = median_f64(
+            &loop_ns[si]
+                .iter()
+                .map(|&(t, _)| per_block(t))
+                .collect::<Vec<_>>(),
+        );
+        let inside_us = median_f64(
+            &loop_ns[si]
+                .iter()
+                .map(|&(_, i)| per_block(i.saturating_sub(floor_pass)))
+                .collect::<Vec<_>>(),
+        );
+        let outside_us = median_f64(
+            &loop_ns[si]
+                .iter()
+                .map(|&(t, i)| per_block(t.saturating_sub(i)) - probe_outside_ns / 1e3)
+                .collect::<Vec<_>>(),
+        );
+        harness.push((spec.which, loop_us, inside_us, outside_us));
     }
     let harness_us = median_f64(&harness.iter().map(|h| h.3).collect::<Vec<_>>());
     let fixture_us: Vec<f64> = series
@@ -1119,9 +1176,10 @@ fn run(o: Options) -> Result<(), String> {
     );
     for (which, loop_us, inside_us, outside_us) in &harness {
         println!(
-            "Harness, {} ({}): a whole host loop without per-block clocks costs {loop_us:.2} us \
-             CPU per block, of which {inside_us:.2} us inside process(): the harness' own work \
-             (input copies, event list, callbacks; not counted) is {outside_us:.2} us per block.",
+            "Harness, {} ({}): the host loop costs {loop_us:.2} us CPU per block with the clock \
+             reads, {inside_us:.2} us of it inside process(); the harness' own work around \
+             process() (input copies, event list, callbacks; not counted) is {outside_us:.2} us \
+             per block.",
             which.label(),
             keys[0].0.label(),
         );
@@ -1132,6 +1190,11 @@ fn run(o: Options) -> Result<(), String> {
              allocations per block): {f:.2} us CPU per block inside process()."
         );
     }
+    println!(
+        "Clock reads: thread CPU clock {thread_read:.0} ns, wall clock {wall_read:.0} ns each; \
+         the probe's reads outside the measured interval ({probe_outside_ns:.0} ns per block) \
+         are taken off the harness figures."
+    );
     println!(
         "CPU on the process' other threads during a pass: at most {other_threads_ms:.2} ms \
          (a plugin's worker threads would show here)."
@@ -1153,6 +1216,7 @@ fn run(o: Options) -> Result<(), String> {
             "underscore": clap,
             "underscore_set": o.settings.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
             "underscore_settings": settings,
+            "underscore_latency_samples": specs[0].latency,
             "zamcompx2": zam,
             "zamcompx2_set": z_settings,
             "fixture": fixture,
@@ -1165,11 +1229,13 @@ fn run(o: Options) -> Result<(), String> {
             "runs": runs,
             "block_budget_us": budget_us,
             "timer_floor_ns_per_block": floor,
+            "thread_clock_read_ns": thread_read,
+            "wall_clock_read_ns": wall_read,
             "harness_cpu_us_per_block_outside_process": harness_us,
             "harness": harness.iter().map(|(w, l, i, h)| serde_json::json!({
                 "plugin": w.label(),
                 "key": keys[0].0.id(),
-                "loop_cpu_us_per_block_without_clocks": l,
+                "loop_cpu_us_per_block_with_clock_reads": l,
                 "inside_process_cpu_us_per_block": i,
                 "outside_process_cpu_us_per_block": h,
             })).collect::<Vec<_>>(),
