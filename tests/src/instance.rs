@@ -151,6 +151,24 @@ impl<F: FnMut() -> usize> BlockSizes for F {
     }
 }
 
+/// Hooks called immediately around the plugin's `clap_plugin.process` call, on the thread that
+/// drives the instance (see [`ClapInstance::process_probed`]). Everything else the harness does
+/// for a block (copying the inputs, building the event list, starting processing, servicing
+/// main-thread callbacks) happens outside `before()`..`after()`, so a probe that reads a clock
+/// measures the plugin's own work plus the ABI call itself.
+pub trait ProcessProbe {
+    /// Called right before `clap_plugin.process`, after the buffers and events are in place.
+    fn before(&mut self);
+    /// Called right after `clap_plugin.process` returned (also when it reported an error).
+    fn after(&mut self);
+}
+
+/// The no-op probe.
+impl ProcessProbe for () {
+    fn before(&mut self) {}
+    fn after(&mut self) {}
+}
+
 /// The plugin extensions the harness uses, queried once after instantiation.
 #[derive(Clone, Copy)]
 struct PluginExtensions {
@@ -180,6 +198,8 @@ struct ActiveState {
     out_ports: AudioPorts,
     in_events: EventBuffer,
     out_events: EventBuffer,
+    /// frames of the last processed block (what `out_bufs` holds).
+    last_frames: usize,
 }
 
 /// A CLAP plugin instance loaded from a `.clap` file, hosted through the real CLAP ABI.
@@ -674,6 +694,7 @@ impl ClapInstance {
             out_bufs,
             in_events: EventBuffer::with_capacity(64),
             out_events: EventBuffer::with_capacity(64),
+            last_frames: 0,
         });
         self.last_config = Some(config);
         self.pump_main_thread();
@@ -830,6 +851,32 @@ impl ClapInstance {
         aux_in: &[A],
         events: &[ParamEvent],
     ) -> Result<Vec<Vec<f32>>, HostError> {
+        self.process_probed(main_in, aux_in, events, &mut ())?;
+        let active = self.active.as_ref().ok_or(HostError::NotActive)?;
+        let frames = active.last_frames;
+        Ok(match active.main_out {
+            Some(p) => active.out_bufs[p]
+                .iter()
+                .map(|ch| ch[..frames].to_vec())
+                .collect(),
+            None => Vec::new(),
+        })
+    }
+
+    /// Like [`process`](Self::process), for benchmarks: the inputs may be borrowed slices (no
+    /// copy into owned vectors needed), `probe` is called immediately before and after the
+    /// plugin's `clap_plugin.process` (see [`ProcessProbe`]), and the output stays in the
+    /// harness' buffers instead of being copied out: read it with
+    /// [`main_output`](Self::main_output). Without events nothing is allocated.
+    ///
+    /// Returns the number of frames processed.
+    pub fn process_probed<M: AsRef<[f32]>, A: AsRef<[f32]>, P: ProcessProbe>(
+        &mut self,
+        main_in: &[M],
+        aux_in: &[A],
+        events: &[ParamEvent],
+        probe: &mut P,
+    ) -> Result<usize, HostError> {
         let active = self.active.as_mut().ok_or(HostError::NotActive)?;
 
         // Frame count: common length of all given channels.
@@ -882,7 +929,7 @@ impl ClapInstance {
             }
         }
 
-        // Events, sorted by time.
+        // Events, sorted by time (no allocation for an empty list).
         let mut sorted: Vec<ParamEvent> = events.to_vec();
         sorted.sort_by_key(|e| e.sample_offset);
         active.in_events.clear();
@@ -930,31 +977,35 @@ impl ClapInstance {
                         port.iter_mut().map(|ch| &mut ch[..frames]),
                     ),
                 }));
-            started
-                .process(
-                    &inputs,
-                    &mut outputs,
-                    &in_events.as_input(),
-                    &mut OutputEvents::from_buffer(out_events),
-                    Some(steady_time),
-                    None,
-                )
-                .map_err(|e| HostError::Process(e.to_string()))
+            let input_events = in_events.as_input();
+            let mut output_events = OutputEvents::from_buffer(out_events);
+            probe.before();
+            let status = started.process(
+                &inputs,
+                &mut outputs,
+                &input_events,
+                &mut output_events,
+                Some(steady_time),
+                None,
+            );
+            probe.after();
+            status.map_err(|e| HostError::Process(e.to_string()))
         });
 
         self.steady_time += frames as u64;
+        active.last_frames = frames;
         let status = result?;
         self.last_status = Some(status);
-
-        let out = match active.main_out {
-            Some(p) => active.out_bufs[p]
-                .iter()
-                .map(|ch| ch[..frames].to_vec())
-                .collect(),
-            None => Vec::new(),
-        };
         self.pump_main_thread();
-        Ok(out)
+        Ok(frames)
+    }
+
+    /// Channel `channel` of the main output port after the last processed block (its frames
+    /// only); `None` if inactive or there is no such channel.
+    pub fn main_output(&self, channel: usize) -> Option<&[f32]> {
+        let active = self.active.as_ref()?;
+        let port = active.out_bufs.get(active.main_out?)?;
+        port.get(channel).map(|ch| &ch[..active.last_frames])
     }
 
     /// Renders whole signals block by block: `main_in`/`aux_in` (as in

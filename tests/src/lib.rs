@@ -59,7 +59,8 @@ pub mod signal;
 pub use error::HostError;
 pub use host::{CallbackCounts, LogEntry};
 pub use instance::{
-    BlockSizes, ClapInstance, Descriptor, ParamEvent, ParamInfo, PortConfig, PortInfo, list_plugins,
+    BlockSizes, ClapInstance, Descriptor, ParamEvent, ParamInfo, PortConfig, PortInfo,
+    ProcessProbe, list_plugins,
 };
 pub use signal::*;
 
