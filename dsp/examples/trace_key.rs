@@ -1,4 +1,4 @@
-//! Prints the key analysis of a dialogue file (WAV or FLAC) over time: level, voicing, speech decision and the
+//! Prints the key analysis of a dialogue file (WAV or FLAC) over time: level, speech probability, speech decision and the
 //! resulting duck. `cargo run -p underscore-dsp --example trace_key -- dialogue.wav [step_ms]`
 
 use underscore_dsp::{Engine, EngineParams};
@@ -21,11 +21,11 @@ fn main() {
         engine.process_block(&mut [&mut bed], &k);
         let m = engine.meter();
         println!(
-            "{:8.3} level {:7.1} {} voicing {:.2} {} duck {:6.1}",
+            "{:8.3} level {:7.1} {} p {:.2} {} duck {:6.1}",
             (pos + step) as f32 / sr,
             m.key_level_db(),
             if m.level_active { "L" } else { "." },
-            m.voicing,
+            m.speech_probability,
             if m.speech_active { "SPEECH" } else { "      " },
             m.duck_gain_db()
         );

@@ -19,6 +19,9 @@ pub struct DuckEnvelope {
     /// Attack time of the phrase onset in progress, when shorter than Attack.
     onset_attack_samples: Option<usize>,
     hold_samples: usize,
+    /// Hold added on top of Hold while a conversation is under way (see
+    /// [`crate::conversation`]).
+    extra_hold_samples: usize,
     release_samples: usize,
     sample_rate_hz: f32,
 }
@@ -33,6 +36,7 @@ impl DuckEnvelope {
             attack_samples: 0,
             onset_attack_samples: None,
             hold_samples: 0,
+            extra_hold_samples: 0,
             release_samples: 0,
             sample_rate_hz,
         };
@@ -45,6 +49,11 @@ impl DuckEnvelope {
         self.attack_samples = ms_to_samples(attack_ms, self.sample_rate_hz);
         self.hold_samples = ms_to_samples(hold_ms, self.sample_rate_hz);
         self.release_samples = ms_to_samples(release_ms, self.sample_rate_hz);
+    }
+
+    /// Sets the hold added to Hold at the end of the current or next phrase, ms.
+    pub fn set_extra_hold(&mut self, extra_hold_ms: f32) {
+        self.extra_hold_samples = ms_to_samples(extra_hold_ms.max(0.0), self.sample_rate_hz);
     }
 
     /// A phrase onset was confirmed and its first sample reaches the output in `time_left_ms`:
@@ -60,7 +69,7 @@ impl DuckEnvelope {
     /// (0 = untouched, 1 = full Depth) at the end of the tick.
     pub fn process_tick(&mut self, active: bool, tick_samples: usize) -> f32 {
         if active {
-            self.hold_left_samples = self.hold_samples;
+            self.hold_left_samples = self.hold_samples + self.extra_hold_samples;
             let attack = self
                 .onset_attack_samples
                 .map_or(self.attack_samples, |a| a.min(self.attack_samples));

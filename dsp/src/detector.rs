@@ -1,23 +1,29 @@
-//! Key analysis: how loud is the dialogue key, in the speech band, and is it voiced?
+//! Key analysis: how loud is the dialogue key in the speech band, and how likely is it speech?
 //!
-//! The key is downmixed to mono and decimated to about 4 kHz with a triangular anti-alias
-//! filter (the key is analysed, never heard, so everything after the downmix runs at a twelfth
-//! of the host rate). Level: high-passed at 100 Hz (rumble, pops and handling noise carry
-//! energy but no intelligibility; the decimation limits the top to about 2 kHz, where the
-//! voice's fundamental, first formant and most of its energy lie), squared and averaged over
-//! one control tick, then smoothed with a short symmetric time constant: an unbiased RMS that
-//! still registers an onset within a few ms. A full-scale sine reads -3 dBFS. Voicing: the same
-//! 4 kHz signal feeds the [`VoicingAnalyser`].
+//! The key is downmixed to mono and resampled to 16 kHz ([`Resampler`]), which both analyses
+//! share (the key is analysed, never heard). Speech probability: the 16 kHz key feeds
+//! [`SpeechProbability`] (one detector frame per 16 ms). Level: the 16 kHz key decimated by 4 to
+//! 4 kHz with a triangular anti-alias filter, high-passed at 100 Hz (rumble, pops and handling
+//! noise carry energy but no intelligibility; the decimation limits the top to about 2 kHz,
+//! where the voice's fundamental, first formant and most of its energy lie), squared and
+//! averaged over one control tick, then smoothed with a short symmetric time constant: an
+//! unbiased RMS that still registers an onset within a few ms. A full-scale sine reads -3 dBFS.
+//! Working from 16 kHz makes the level path a third of the work it was at the host rate, and
+//! the same at every host rate.
 
 use crate::decimate::Decimator;
 use crate::filter::Biquad;
-use crate::speech::{VoicingAnalyser, VoicingFrame};
+use crate::resample::{OUTPUT_RATE_HZ, Resampler};
+use crate::steady::Steadiness;
 use crate::units::power_to_db;
+use crate::vad::SpeechProbability;
 
-/// Rate the key is analysed at, Hz (approximately: the host rate over a whole factor). The
-/// 100-2000 Hz band it keeps holds the voice's fundamental, first formant and most of its
+/// Rate the key level is analysed at, Hz (the 16 kHz key decimated by [`LEVEL_DECIMATION`]).
+/// The 100-2000 Hz band it keeps holds the voice's fundamental, first formant and most of its
 /// energy; hiss and sibilance above it never count as "loud dialogue".
 pub const ANALYSIS_RATE_HZ: f32 = 4_000.0;
+/// Decimation from the 16 kHz key to the level's analysis rate.
+pub const LEVEL_DECIMATION: usize = 4;
 /// Host-rate samples downmixed per piece (the scratch buffers' size; any block length works).
 const SCRATCH_SAMPLES: usize = 256;
 
@@ -51,9 +57,25 @@ pub enum KeyDownmix {
 pub struct KeyTick {
     /// Smoothed speech-band mean square (linear power; see [`KeyTick::level_db`]).
     pub power: f32,
-    /// A voicing frame, when one completed during the tick.
-    pub voicing: Option<VoicingFrame>,
+    /// The detector's frame, when one completed during the tick.
+    pub frame: Option<SpeechFrame>,
 }
+
+/// What one 16 ms detector frame found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpeechFrame {
+    /// The voice detector's speech probability, 0..=1.
+    pub probability: f32,
+    /// How exactly the key repeats itself ([`Steadiness::measure`]), when there is enough of it
+    /// to tell and the probability could make speech (see [`STEADINESS_FROM_PROBABILITY`]).
+    pub steadiness: Option<f32>,
+    /// How voiced the key is ([`Steadiness::voicing`]), likewise (0 otherwise).
+    pub voicing: f32,
+}
+
+/// Steadiness is measured only for frames whose probability reaches this: below it no
+/// Sensitivity can make speech of them, so the measurement would be wasted.
+pub const STEADINESS_FROM_PROBABILITY: f32 = 0.1;
 
 impl KeyTick {
     /// Smoothed speech-band level, dBFS.
@@ -62,20 +84,26 @@ impl KeyTick {
     }
 }
 
-/// Decimation factor from `sample_rate_hz` to the analysis rate (12 at 48 kHz, 11 at 44.1).
+/// Host samples per analysis-rate sample, rounded (12 at 48 kHz, 11 at 44.1): the control tick is
+/// a whole number of them.
 pub fn analysis_decimation(sample_rate_hz: f32) -> usize {
     ((sample_rate_hz / ANALYSIS_RATE_HZ).round() as usize).max(1)
 }
 
-/// Speech-band RMS and voicing of the key, run once per control tick.
-#[derive(Debug, Clone)]
+/// Speech-band RMS and speech probability of the key, run once per control tick.
+#[derive(Debug)]
 pub struct KeyAnalyser {
+    resampler: Resampler,
     decimator: Decimator,
-    voicing: VoicingAnalyser,
-    pending_frame: Option<VoicingFrame>,
+    speech: SpeechProbability,
+    steadiness: Steadiness,
+    /// A frame completed in the current tick.
+    pending_frame: Option<SpeechFrame>,
     /// Scratch: the mono key of the current piece, host rate.
     mono: Vec<f32>,
-    /// Scratch: its decimated samples.
+    /// Scratch: the piece at 16 kHz.
+    key16: Vec<f32>,
+    /// Scratch: the piece at the level's analysis rate.
     decimated: Vec<f32>,
     highpass: Biquad,
     power: f32,
@@ -90,14 +118,20 @@ impl KeyAnalyser {
     /// multiple of [`analysis_decimation`]).
     pub fn new(sample_rate_hz: f32, tick_samples: usize) -> Self {
         let tick_s = tick_samples as f32 / sample_rate_hz;
-        let factor = analysis_decimation(sample_rate_hz);
-        let rate_hz = sample_rate_hz / factor as f32;
+        let resampler = Resampler::new(sample_rate_hz);
+        let key_rate_hz = resampler.output_rate_hz(sample_rate_hz);
+        let resampler_outputs = resampler.max_outputs(SCRATCH_SAMPLES);
+        let rate_hz = key_rate_hz / LEVEL_DECIMATION as f32;
+        debug_assert!((key_rate_hz / OUTPUT_RATE_HZ as f32 - 1.0).abs() < 0.01);
         Self {
-            decimator: Decimator::new(factor),
-            voicing: VoicingAnalyser::new(rate_hz),
+            resampler,
+            decimator: Decimator::new(LEVEL_DECIMATION),
+            speech: SpeechProbability::new(),
+            steadiness: Steadiness::new(rate_hz),
             pending_frame: None,
             mono: vec![0.0; SCRATCH_SAMPLES],
-            decimated: vec![0.0; SCRATCH_SAMPLES / factor + 1],
+            key16: vec![0.0; resampler_outputs],
+            decimated: vec![0.0; resampler_outputs / LEVEL_DECIMATION + 1],
             highpass: Biquad::highpass(KEY_HIGHPASS_HZ, rate_hz),
             power: 0.0,
             smoothing_coeff: one_pole_coeff(LEVEL_SMOOTHING_MS, tick_s),
@@ -105,16 +139,6 @@ impl KeyAnalyser {
             tick_sum_sq: 0.0,
             tick_len: 0,
         }
-    }
-
-    /// Turns the voicing search on or off (see [`VoicingAnalyser::set_enabled`]).
-    pub fn set_voicing_enabled(&mut self, enabled: bool) {
-        self.voicing.set_enabled(enabled);
-    }
-
-    /// Analyses voicing only every `stride`-th hop (see [`VoicingAnalyser::set_stride`]).
-    pub fn set_voicing_stride(&mut self, stride: u32) {
-        self.voicing.set_stride(stride);
     }
 
     /// Chooses which key channels are analysed.
@@ -130,16 +154,58 @@ impl KeyAnalyser {
         while done < len {
             let n = (len - done).min(self.mono.len());
             self.downmix_into_scratch(key, start + done, n);
-            let count = self.decimator.process(&self.mono[..n], &mut self.decimated);
-            for k in 0..count {
-                self.analyse_decimated(self.decimated[k]);
+            let m = self
+                .resampler
+                .process_into(&self.mono[..n], &mut self.key16);
+            // In pieces that end where detector frames end, so each frame's steadiness is
+            // measured on exactly its own samples, however the host splits its blocks.
+            let mut from = 0;
+            while from < m {
+                let to = m.min(from + self.speech.frame_remaining());
+                self.analyse_16k(from, to);
+                from = to;
             }
             done += n;
         }
     }
 
-    /// Writes the mono key for `start..start+n` into the scratch buffer.
+    /// `key16[from..to]`, which ends at a detector frame's end or before: speech probability,
+    /// level, steadiness.
+    fn analyse_16k(&mut self, from: usize, to: usize) {
+        let part = &self.key16[from..to];
+        self.speech.process(part);
+        let count = self.decimator.process(part, &mut self.decimated);
+        for &y in &self.decimated[..count] {
+            let band = self.highpass.process(y);
+            self.tick_sum_sq += band * band;
+            self.steadiness.push(band);
+        }
+        self.tick_len += count;
+        if let Some(probability) = self.speech.take() {
+            let (steadiness, voicing) = if probability >= STEADINESS_FROM_PROBABILITY {
+                (self.steadiness.measure(), self.steadiness.voicing())
+            } else {
+                (None, 0.0)
+            };
+            self.pending_frame = Some(SpeechFrame {
+                probability,
+                steadiness,
+                voicing,
+            });
+        }
+    }
+
+    /// Writes the mono key for `start..start+n` into the scratch buffer. Bad samples (NaN, Inf,
+    /// beyond +60 dBFS) become silence: the filters after it would smear them.
     fn downmix_into_scratch<K: AsRef<[f32]>>(&mut self, key: &[K], start: usize, n: usize) {
+        self.downmix_raw(key, start, n);
+        for x in &mut self.mono[..n] {
+            *x = key_sample(*x);
+        }
+    }
+
+    /// The plain downmix of [`Self::downmix_into_scratch`].
+    fn downmix_raw<K: AsRef<[f32]>>(&mut self, key: &[K], start: usize, n: usize) {
         let mono = &mut self.mono[..n];
         match (self.downmix, key.len()) {
             (_, 0) => mono.fill(0.0),
@@ -168,21 +234,7 @@ impl KeyAnalyser {
         }
     }
 
-    /// One decimated key sample in. Bad values (NaN, Inf, absurd levels) are cleaned here, at a
-    /// fraction of the host rate: the decimator flushes them out within two outputs. (`NaN.abs()
-    /// <= KEY_LIMIT` is false, so NaN becomes silence too.)
-    #[inline]
-    fn analyse_decimated(&mut self, y: f32) {
-        let y = key_sample(y);
-        let band = self.highpass.process(y);
-        self.tick_sum_sq += band * band;
-        self.tick_len += 1;
-        if let Some(frame) = self.voicing.push(y) {
-            self.pending_frame = Some(frame);
-        }
-    }
-
-    /// Closes the tick: the smoothed speech-band level and any voicing frame completed.
+    /// Closes the tick: the smoothed speech-band level and any detector frame completed.
     pub fn finish_tick(&mut self) -> KeyTick {
         self.highpass.flush_denormals();
         let tick_power = if self.tick_len > 0 {
@@ -198,7 +250,7 @@ impl KeyAnalyser {
         }
         KeyTick {
             power: self.power,
-            voicing: self.pending_frame.take(),
+            frame: self.pending_frame.take(),
         }
     }
 
@@ -219,8 +271,10 @@ impl KeyAnalyser {
         self.power = 0.0;
         self.tick_sum_sq = 0.0;
         self.tick_len = 0;
+        self.resampler.reset();
         self.decimator.reset();
-        self.voicing.reset();
+        self.speech.reset();
+        self.steadiness.reset();
         self.pending_frame = None;
     }
 }
@@ -287,14 +341,15 @@ mod tests {
         let sr = 48_000.0;
         let left = sine(400.0, 0.1, sr, 9_600);
         let silent = vec![0.0; 9_600];
-        let mut avg = KeyAnalyser::new(sr, 15);
-        let mut centre = KeyAnalyser::new(sr, 15);
+        // 1 ms ticks, as the engine runs them.
+        let mut avg = KeyAnalyser::new(sr, 48);
+        let mut centre = KeyAnalyser::new(sr, 48);
         centre.set_downmix(KeyDownmix::Channel(1));
         let mut last_avg = 0.0;
         let mut last_centre = 0.0;
-        for start in (0..9_600).step_by(15) {
-            last_avg = avg.process_tick(&[&left, &silent], start, 15).level_db();
-            last_centre = centre.process_tick(&[&left, &silent], start, 15).level_db();
+        for start in (0..9_600).step_by(48) {
+            last_avg = avg.process_tick(&[&left, &silent], start, 48).level_db();
+            last_centre = centre.process_tick(&[&left, &silent], start, 48).level_db();
         }
         assert!((last_avg + 29.03).abs() < 0.5, "{last_avg}"); // half amplitude: -6 dB
         assert!(last_centre < -100.0);

@@ -3,20 +3,22 @@
 //!
 //! Work is split in two rates. Per sample: the bed goes through the lookahead delay and is
 //! multiplied by gains interpolated linearly across each control tick; the key is downmixed and
-//! decimated for analysis. Per control tick ([`TICK_MS`], 1 ms): the key level and
-//! voicing are closed, the speech gate, duck envelope and parameter ramps advance, and the gains
+//! decimated for analysis (and resampled to 16 kHz for the voice-activity detector). Per
+//! control tick ([`TICK_MS`], 1 ms): the key level is closed (and a detector frame every 16
+//! ms), the speech gate, duck envelope and parameter ramps advance, and the gains
 //! at the end of the next tick are computed. The tick grid runs on its own sample counter, so
 //! results do not depend on how the host splits blocks.
 
 use crate::ballistics::DuckEnvelope;
 use crate::channels::{FieldMap, FieldShares, GainSet, TickRamp};
 use crate::control_delay::{ControlDelay, ControlValues};
+use crate::conversation::SpeechDensity;
 use crate::delay::LookaheadDelay;
 use crate::detector::{KeyAnalyser, KeyDownmix, analysis_decimation};
 use crate::ramp::Ramp;
 use crate::settings::{EngineParams, Mode, SPECS, sanitize};
 use crate::spectral::{BandAnalysis, FrameControl, SpectralDucker, SpectralSettings};
-use crate::speech::{IN_PHRASE_STRIDE, SpeechGate, VOICING_GATE_BELOW_THRESHOLD_DB};
+use crate::speech::SpeechGate;
 use crate::units::{db_to_gain, gain_to_db, ms_to_samples, power_to_db};
 
 /// Target control tick length, in ms (the exact tick is a whole number of key-decimation
@@ -51,8 +53,8 @@ pub struct Meter {
     pub level_active: bool,
     /// Whether the key counts as speech (what ducks the bed).
     pub speech_active: bool,
-    /// Latest voicing score of the key, 0..=1.
-    pub voicing: f32,
+    /// Latest speech probability of the key from the voice-activity detector, 0..=1.
+    pub speech_probability: f32,
 }
 
 impl Meter {
@@ -74,7 +76,7 @@ impl Default for Meter {
             key_power: 0.0,
             level_active: false,
             speech_active: false,
-            voicing: 0.0,
+            speech_probability: 0.0,
         }
     }
 }
@@ -82,11 +84,6 @@ impl Default for Meter {
 /// Mix as the fraction of the duck applied, 0..=1.
 fn mix_fraction(p: &EngineParams) -> f32 {
     p.mix_pct / 100.0
-}
-
-/// Sensitivity as the speech gate takes it, 0..=1.
-fn sensitivity_fraction(p: &EngineParams) -> f32 {
-    p.sensitivity_pct / 100.0
 }
 
 /// The field shares as fractions of the duck (in dB), 0..=1.
@@ -117,8 +114,6 @@ struct ThresholdPowers {
     on: f32,
     /// Active key turns inactive below this (hysteresis).
     off: f32,
-    /// Voicing frames count above this.
-    voicing: f32,
 }
 
 impl ThresholdPowers {
@@ -127,7 +122,6 @@ impl ThresholdPowers {
         Self {
             on: power(threshold_db),
             off: power(threshold_db - THRESHOLD_HYSTERESIS_DB),
-            voicing: power(threshold_db - VOICING_GATE_BELOW_THRESHOLD_DB),
         }
     }
 }
@@ -150,12 +144,16 @@ pub struct Engine {
     tick_pos: usize,
     analyser: KeyAnalyser,
     gate: SpeechGate,
+    /// Recent speech share: extends Hold in a conversation.
+    density: SpeechDensity,
     envelope: DuckEnvelope,
     delay: LookaheadDelay,
     field: FieldMap,
     spectral: SpectralDucker,
     analysis_enabled: bool,
     params: EngineParams,
+    /// The settings last handed to `set_params`, before sanitising.
+    requested: EngineParams,
     threshold_powers: ThresholdPowers,
     depth_db: Ramp,
     mix: Ramp,
@@ -207,7 +205,8 @@ impl Engine {
             tick_samples,
             tick_pos: 0,
             analyser: KeyAnalyser::new(sample_rate_hz, tick_samples),
-            gate: SpeechGate::new(tick_ms, sensitivity_fraction(&params)),
+            gate: SpeechGate::new(tick_ms, params.sensitivity_pct),
+            density: SpeechDensity::new(tick_ms),
             envelope: DuckEnvelope::new(
                 sample_rate_hz,
                 params.attack_ms,
@@ -223,6 +222,7 @@ impl Engine {
             analysis_enabled: false,
             field,
             params,
+            requested: params,
             threshold_powers: ThresholdPowers::new(params.threshold_db),
             depth_db: Ramp::new(params.depth_db, ticks(PARAM_RAMP_MS)),
             mix: Ramp::new(mix_fraction(&params), ticks(PARAM_RAMP_MS)),
@@ -299,10 +299,15 @@ impl Engine {
     /// Applies new settings. Gains ramp to them, the lookahead crossfades; before the first
     /// processed sample everything jumps, so a render starts exactly at its settings.
     pub fn set_params(&mut self, params: &EngineParams) {
+        // Hosts hand the settings over every block, nearly always unchanged: nothing to do.
+        if self.started && *params == self.requested {
+            return;
+        }
+        self.requested = *params;
         let p = sanitize(params);
         self.envelope
             .set_times(p.attack_ms, p.hold_ms, p.release_ms);
-        self.gate.set_sensitivity(sensitivity_fraction(&p));
+        self.gate.set_sensitivity(p.sensitivity_pct);
         self.field.set_shares(&field_shares(&p));
         self.spectral.set_settings(&spectral_settings(&p));
         if p.mode != self.params.mode {
@@ -451,20 +456,15 @@ impl Engine {
             tick.power > p.on
         };
         let was_speech = self.meter.speech_active;
-        let voicing_eligible = tick.power > p.voicing;
-        self.analyser.set_voicing_enabled(voicing_eligible);
-        let speech = self
-            .gate
-            .process_tick(level_active, voicing_eligible, tick.voicing);
+        let speech = self.gate.process_tick(tick.power, level_active, tick.frame);
         if speech && !was_speech {
-            // The phrase began when the level crossed the threshold; its first sample reaches
-            // the output after the lookahead. Land the attack by then (minus the pre-roll).
-            let left_ms =
-                self.params.lookahead_ms - self.gate.since_level_onset_ms() - ONSET_PRE_ROLL_MS;
+            // The phrase began at its level onset; its first sample reaches the output after
+            // the lookahead. Land the attack by then (minus the pre-roll).
+            let left_ms = self.params.lookahead_ms - self.gate.since_onset_ms() - ONSET_PRE_ROLL_MS;
             self.envelope.begin_onset(left_ms, MIN_ONSET_ATTACK_MS);
         }
-        self.analyser
-            .set_voicing_stride(if speech { IN_PHRASE_STRIDE } else { 1 });
+        let extra_hold_ms = self.density.process_tick(speech);
+        self.envelope.set_extra_hold(extra_hold_ms);
         self.amount = self.envelope.process_tick(speech, self.tick_samples);
         self.depth_db.tick();
         self.mix.tick();
@@ -491,7 +491,7 @@ impl Engine {
             key_power: tick.power,
             level_active,
             speech_active: speech,
-            voicing: tick.voicing.map_or(self.meter.voicing, |v| v.score),
+            speech_probability: self.gate.probability(),
         };
     }
 
@@ -516,6 +516,7 @@ impl Engine {
     pub fn reset(&mut self) {
         self.analyser.reset();
         self.gate.reset();
+        self.density.reset();
         self.envelope.reset();
         self.delay.reset();
         self.spectral.reset();
@@ -531,7 +532,9 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_signals::{SR, sine, vowel};
+    use crate::test_signals::{
+        FIRST_PHRASE_S, SR, demo_dialogue, sine, speech, speech_after_silence,
+    };
 
     fn rms_db(x: &[f32]) -> f32 {
         let p = x.iter().map(|v| (v * v) as f64).sum::<f64>() / x.len() as f64;
@@ -552,11 +555,11 @@ mod tests {
     #[test]
     fn silent_key_passes_bed_delayed_by_lookahead() {
         let p = EngineParams::default();
-        let mut bed = vec![0.0; 4_800];
+        let mut bed = vec![0.0; 9_600];
         bed[100] = 1.0;
-        let out = render(&p, &bed, &vec![0.0; 4_800], 64);
+        let out = render(&p, &bed, &vec![0.0; 9_600], 64);
         let latency = ms_to_samples(p.lookahead_ms, SR);
-        assert_eq!(latency, 3_840);
+        assert_eq!(latency, 4_800);
         assert_eq!(out.iter().position(|&x| x != 0.0), Some(100 + latency));
         assert_eq!(out[100 + latency], 1.0);
     }
@@ -566,12 +569,13 @@ mod tests {
         let p = EngineParams::default();
         let n = 96_000;
         let bed = sine(200.0, 0.5, n);
-        let mut key = sine(1_000.0, 0.3, n / 2);
+        // Speech for the first second, then silence.
+        let mut key = speech(n / 2);
         key.resize(n, 0.0);
         let out = render(&p, &bed, &key, 512);
-        let lat = 3_840;
+        let lat = ms_to_samples(p.lookahead_ms, SR);
         // Settled duck: output over input, both compared on the same (delayed) samples.
-        let settled = rms_db(&out[20_000..24_000]) - rms_db(&bed[20_000 - lat..24_000 - lat]);
+        let settled = rms_db(&out[14_000..22_000]) - rms_db(&bed[14_000 - lat..22_000 - lat]);
         assert!((settled - p.depth_db).abs() < 0.1, "{settled}");
         // Back to 0 dB within Hold + Release (+10 %) of the key stopping.
         let back_ms = p.hold_ms + p.release_ms;
@@ -591,7 +595,7 @@ mod tests {
         // with the default times (not instantly, as zero times would).
         let n = 48_000;
         let bed = sine(200.0, 0.5, n);
-        let key = vowel(140.0, n);
+        let key = speech(n);
         let mut fresh = Engine::new(SR, 1);
         assert_eq!(*fresh.params(), EngineParams::default());
         let mut a = bed.clone();
@@ -615,26 +619,27 @@ mod tests {
     #[test]
     fn result_does_not_depend_on_block_size() {
         let p = EngineParams::default();
-        let n = 20_000;
+        let n = 96_000;
         let bed = sine(300.0, 0.5, n);
-        let key: Vec<f32> = sine(700.0, 0.3, n)
+        // Speech that starts and stops: 0.5 s on, 0.5 s off.
+        let key: Vec<f32> = speech(n)
             .iter()
             .enumerate()
-            .map(|(i, v)| if (i / 3_000) % 2 == 0 { *v } else { 0.0 })
+            .map(|(i, v)| if (i / 24_000) % 2 == 1 { *v } else { 0.0 })
             .collect();
         let a = render(&p, &bed, &key, 1);
         let b = render(&p, &bed, &key, 4_099);
         let first_diff = a.iter().zip(&b).position(|(x, y)| x != y);
         assert_eq!(first_diff, None);
         // The key does duck the bed here (the comparison is not between two untouched beds).
-        assert!(rms_db(&a[10_000..12_000]) < rms_db(&bed[10_000..12_000]) - 3.0);
+        assert!(rms_db(&a[40_000..44_000]) < rms_db(&bed[40_000..44_000]) - 3.0);
     }
 
     #[test]
     fn bypass_is_click_free_and_keeps_latency() {
         let n = 48_000;
         let bed = vec![0.5; n];
-        let key = sine(1_000.0, 0.3, n);
+        let key = speech(n);
         let mut engine = Engine::new(SR, 1);
         let mut p = EngineParams {
             depth_db: -40.0,
@@ -647,8 +652,8 @@ mod tests {
         p.bypass = true;
         engine.set_params(&p);
         engine.process_block(&mut [second], &[&key[24_000..]]);
-        assert_eq!(engine.latency_samples(), 3_840);
-        let max_step = out[4_000..]
+        assert_eq!(engine.latency_samples(), 4_800);
+        let max_step = out[5_000..]
             .windows(2)
             .map(|w| (w[1] - w[0]).abs())
             .fold(0.0, f32::max);
@@ -722,7 +727,7 @@ mod tests {
         let level = rms_db(&key[..n / 2]);
         assert!(level > p.threshold_db + 15.0, "breath at {level} dBFS");
         let out = render(&p, &vec![1.0; n], &key, 256);
-        let worst = out[4_000..].iter().fold(1.0f32, |m, &x| m.min(x));
+        let worst = out[5_000..].iter().fold(1.0f32, |m, &x| m.min(x));
         assert!(
             gain_to_db(worst) > -1.0,
             "ducked by {} dB",
@@ -733,47 +738,44 @@ mod tests {
     #[test]
     fn speech_ducks_with_the_onset_protected() {
         let p = EngineParams::default();
-        let n = 48_000;
-        let onset = 12_000;
-        let mut key = vec![0.0; onset];
-        key.extend(vowel(140.0, n - onset));
+        let n = 4 * 48_000;
+        let onset = 24_000;
+        // Silence, then the first phrase of the demo dialogue from its start.
+        let key = speech_after_silence(onset, n);
         let out = render(&p, &vec![1.0; n], &key, 64);
         let lat = ms_to_samples(p.lookahead_ms, SR);
-        // The bed sample that plays with the vowel's first sample is already >= 90 % down.
+        // The bed sample that plays with the phrase's first sample is already >= 90 % down.
         let at_onset = gain_to_db(out[onset + lat]);
         assert!(at_onset <= 0.9 * p.depth_db, "{at_onset} dB at the onset");
-        assert!((duck_db(&out, onset + lat + 2_400..n) - p.depth_db).abs() < 0.1);
+        // And it stays at Depth through the first word (the demo's first 1 s is one word run).
+        let word = onset + lat..onset + lat + 40_000;
+        assert!((duck_db(&out, word) - p.depth_db).abs() < 0.1);
     }
 
     #[test]
     fn word_gaps_shorter_than_hold_keep_the_bed_down() {
+        // The demo's 3.0-6.4 s stretch: two sentences with a 200 ms pause (4.71-4.91 s) and
+        // word gaps inside them. The bed stays at Depth throughout.
         let p = EngineParams::default();
-        let n = 96_000;
-        // 300 ms words with 120 ms gaps (Hold 150 ms).
-        let word = vowel(120.0, 14_400);
-        let mut key = Vec::new();
-        while key.len() < n {
-            key.extend(&word);
-            key.extend(vec![0.0; 5_760]);
-        }
-        key.truncate(n);
-        let out = render(&p, &vec![1.0; n], &key, 128);
+        let dialogue = demo_dialogue();
+        let n = (6.4 * SR) as usize;
+        let out = render(&p, &vec![1.0; n], &dialogue[..n], 128);
         let lat = ms_to_samples(p.lookahead_ms, SR);
-        let max_gain = out[14_400 + lat..n - 14_400]
-            .iter()
-            .fold(0.0f32, |m, &x| m.max(x));
+        let from = (3.2 * SR) as usize + lat;
+        let max_gain = out[from..n].iter().fold(0.0f32, |m, &x| m.max(x));
         assert!(
             gain_to_db(max_gain) < p.depth_db + 0.5,
             "rose to {} dB",
             gain_to_db(max_gain)
         );
+        let _ = FIRST_PHRASE_S;
     }
 
     #[test]
     fn surround_key_is_read_from_its_centre() {
         let p = EngineParams::default();
         let n = 48_000;
-        let v = vowel(150.0, n);
+        let v = speech(n);
         let silent = vec![0.0; n];
         let mut engine = Engine::new(SR, 6);
         engine.set_params(&p);
@@ -799,14 +801,14 @@ mod tests {
         };
         let mut engine = Engine::new(SR, 1);
         engine.set_params(&p);
-        assert_eq!(engine.latency_samples(), 3_840 + 1_024);
+        assert_eq!(engine.latency_samples(), 4_800 + 1_024);
         // Impulse with a silent key: passes unchanged, one window later than broadband.
         let mut bed = vec![0.0; n];
         bed[100] = 1.0;
         engine.process_block(&mut [&mut bed], &[&vec![0.0; n][..]]);
         // Nothing to duck: the masking part is exactly zero, so the bed is bit-exact.
         let mut want = vec![0.0; n];
-        want[100 + 4_864] = 1.0;
+        want[100 + 5_824] = 1.0;
         assert_eq!(bed, want);
         // A 1 kHz bed under a vowel is ducked; a 60 Hz bed (outside Focus) is not.
         for (freq, min_db, max_db) in [(1_000.0, -20.0, -2.0), (60.0, -0.5, 0.5)] {
@@ -814,8 +816,8 @@ mod tests {
             engine.set_params(&p);
             let bed = sine(freq, 0.1, n);
             let mut out = bed.clone();
-            engine.process_block(&mut [&mut out], &[&vowel(140.0, n)[..]]);
-            let g = rms_db(&out[60_000..90_000]) - rms_db(&bed[60_000 - 4_864..90_000 - 4_864]);
+            engine.process_block(&mut [&mut out], &[&speech(n)[..]]);
+            let g = rms_db(&out[60_000..90_000]) - rms_db(&bed[60_000 - 5_824..90_000 - 5_824]);
             assert!(g > min_db && g < max_db, "{freq} Hz: {g} dB");
         }
     }
@@ -828,7 +830,7 @@ mod tests {
         // in every 10 ms window once the band analysis has settled (attack, hold and release
         // included).
         let n = 4 * 48_000;
-        let mut key = vowel(140.0, n);
+        let mut key = speech(n);
         for (i, k) in key.iter_mut().enumerate() {
             // Phrases of 0.5 s with 0.5 s gaps.
             if (i / 24_000) % 2 == 0 {
@@ -876,7 +878,7 @@ mod tests {
         for mode in [Mode::Broadband, Mode::Spectral] {
             let n = 4 * 48_000;
             let t = 2 * 48_000;
-            let key = vowel(140.0, n);
+            let key = speech(n);
             let bed = sine(1_000.0, 0.25, n);
             let p = EngineParams {
                 mode,
@@ -921,7 +923,7 @@ mod tests {
         // A masked 1 kHz bed on every channel, full Depth in its band (Clarity out of reach):
         // each part of the field gets its share of the duck, as in Broadband mode.
         let n = 3 * 48_000;
-        let key = vowel(150.0, n);
+        let key = speech(n);
         let tone = sine(1_000.0, 0.3, n);
         let spectral = |channels: usize, stereo_mode, beds: Vec<Vec<f32>>| {
             let mut p = EngineParams {
@@ -962,7 +964,7 @@ mod tests {
     #[test]
     fn depth_automation_has_no_zipper_steps() {
         let n = 48_000;
-        let key = vowel(140.0, n);
+        let key = speech(n);
         let mut engine = Engine::new(SR, 1);
         let mut p = EngineParams {
             depth_db: -20.0,

@@ -31,6 +31,7 @@ pub mod ballistics;
 pub mod bands;
 pub mod channels;
 pub mod control_delay;
+pub mod conversation;
 pub mod decimate;
 pub mod delay;
 pub mod detector;
@@ -38,10 +39,13 @@ pub mod engine;
 pub mod filter;
 pub mod quantile;
 pub mod ramp;
+pub mod resample;
 pub mod settings;
 pub mod spectral;
 pub mod speech;
+pub mod steady;
 pub mod units;
+pub mod vad;
 
 #[cfg(test)]
 mod test_signals;

@@ -57,21 +57,23 @@ macro_rules! settings_table {
                 changes_latency: false,
                 help: "How far the bed comes down under dialogue. -6 dB is a gentle dip; -15 dB clears the way.",
             },
-            /// Key level (speech-band RMS, dBFS) above which the key can count as speech.
-            /// -45 dBFS sits below normal dialogue (-30..-15 dBFS RMS) and above typical room
-            /// tone (-60..-50 dBFS); breaths and clicks above it are rejected by the speech
-            /// detector, so it can sit low enough to catch soft onsets.
+            /// A floor, dBFS (the key's speech-band RMS): below it the key never counts as
+            /// speech, whatever the detector says. Whether the key is speech is the voice
+            /// detector's decision at any level above it; the floor only keeps faint bleed (a
+            /// neighbouring microphone, a distant voice in the room tone) from ducking. -60
+            /// dBFS is under the quietest production dialogue (-50..-40 dBFS RMS in the
+            /// speech band when recorded low) and above a quiet room's tone.
             threshold_db: number("threshold") {
                 name: "Threshold",
                 group: Group::Ducking,
                 unit: Unit::Db,
                 min: -80.0,
                 max: 0.0,
-                default: -45.0,
+                default: -60.0,
                 skew: Skew::Linear,
                 automatable: true,
                 changes_latency: false,
-                help: "Dialogue level (speech band) that starts the duck. Lower it for quiet or distant voices.",
+                help: "Floor: dialogue quieter than this never ducks (raise it to ignore bleed or distant voices). Above it, any level of speech ducks the same.",
             },
             /// Time of a full travel from 0 dB to Depth, ms. 10 ms is inside the default
             /// lookahead.
@@ -116,16 +118,17 @@ macro_rules! settings_table {
                 help: "How quickly the bed comes back after a line. Longer sounds like a mixer riding the fader.",
             },
             /// Bed delay, ms, reported to the host as latency, so the duck is in place before
-            /// the onset. 80 ms covers the speech detector's confirmation (20-50 ms after a
-            /// phrase's level onset: voicing needs a pitch period or two), the onset pre-roll
-            /// and the attack.
+            /// the onset. 100 ms (the range's top) covers the voice detector's confirmation: on
+            /// the shared dialogue and its quiet, phone-band and noisy transforms, 90 % of
+            /// phrases are confirmed within about 100 ms of their start, with the shortest
+            /// onset attack (5 ms) after it.
             lookahead_ms: number("lookahead") {
                 name: "Lookahead",
                 group: Group::Timing,
                 unit: Unit::Ms,
                 min: 0.0,
                 max: 100.0,
-                default: 80.0,
+                default: 100.0,
                 skew: Skew::Linear,
                 automatable: true,
                 changes_latency: true,
@@ -166,9 +169,10 @@ macro_rules! settings_table {
                 host_bypass: true,
                 help: "Passes the bed through untouched (still latency-compensated).",
             },
-            /// How readily the speech detector accepts a sound as speech, %: higher accepts
-            /// breathier or noisier voices, lower rejects more non-speech. 50 % is tuned for
-            /// clean production dialogue.
+            /// How readily the key counts as speech, %: sets the voice detector's probability
+            /// that starts a phrase (0 % -> 0.75, 50 % -> 0.5, 100 % -> 0.25, linear; a phrase
+            /// continues down to 0.15 under it). Higher catches whispers, distant and heavily
+            /// processed voices; lower ignores more speech-like sounds (singing, some music).
             sensitivity_pct: number("sensitivity") {
                 name: "Sensitivity",
                 group: Group::Ducking,
@@ -179,7 +183,7 @@ macro_rules! settings_table {
                 skew: Skew::Linear,
                 automatable: true,
                 changes_latency: false,
-                help: "How readily the dialogue track counts as speech. Higher catches soft or breathy lines; lower ignores effects and bleed.",
+                help: "How readily the dialogue track counts as speech. Higher catches whispers and distant or processed voices; lower ignores more speech-like sounds such as singing.",
             },
             /// How a stereo bed is ducked: both sides alike, or the mid fully and the side by
             /// Side.

@@ -1,252 +1,162 @@
-//! Speech detection on the key: is the dialogue track *speaking*, not merely loud?
+//! The speech decision: is the dialogue track *speaking*, and when did the phrase start?
 //!
-//! Breaths, room tone, clothing rustle and lip clicks carry energy but no voice. What they lack
-//! is *voicing*: the periodic glottal pulse (80-400 Hz) that every vowel and voiced consonant has,
-//! in any language. The key (decimated to about 4 kHz, band-passed 80-1000 Hz) is analysed in
-//! 30 ms windows every 5 ms ([`HOP_MS`]); the normalised autocorrelation peak over pitch lags
-//! 2.5-12.5 ms is the voicing score (about 0.9 in a vowel, below 0.5 in breath noise and clicks). It is
-//! normalised by the mean energy of the two windows compared, so a click's decaying ring-out,
-//! which is periodic but fading, scores low too.
+//! Two signals with two jobs:
 //!
-//! [`SpeechGate`] turns that into a decision: the key counts as speech while it is above the
-//! level threshold *and* a voiced frame was seen within the last [`VOICED_MEMORY_MS`] (unvoiced
-//! consonants and short pauses inside a phrase stay "speech"); a new phrase needs
-//! [`ONSET_VOICED_FRAMES`] voiced frames in a row, so a single periodic-looking noise frame cannot
-//! trigger a duck. Sensitivity moves the voicing threshold.
+//! * **Whether**: the speech probability of the key from the trained detector
+//!   ([`crate::vad`]), one value per 16 ms frame. It is level-independent (the detector's input
+//!   is level-normalised) and rejects what merely has energy or pitch: tones, hum, buzz, noise,
+//!   thumps, clicks, breaths.
+//! * **When**: the key's speech-band level, every 1 ms tick. A phrase's *onset* is the last
+//!   time the level rose out of silence: above Threshold (a floor), or [`ONSET_RISE_DB`] above
+//!   its own running minimum (speech over a noisy key never falls below the floor between
+//!   phrases). The detector needs 1-5 frames to become confident (measured on the shared
+//!   dialogue stems, from the level onset to a probability above 0.5: median 24 ms, 90 % within
+//!   53 ms, all within 73 ms), so the gate reports how long ago the onset was and the envelope
+//!   shortens its attack to land the duck before that onset reaches the listener, through the
+//!   lookahead.
+//!
+//! The key is speech while it is above Threshold and the detector's probability is above
+//! Sensitivity's threshold ([`on_probability`], 0.5 at 50 %); once speech, it stays speech while
+//! the probability is above a lower threshold ([`OFF_HYSTERESIS`] under it), so a syllable that
+//! scores 0.4 inside a phrase does not break it. Two guards keep the detector's known mistakes
+//! out: a phrase starts only on a frame that follows one already above the lower threshold (a
+//! single confident frame is a transient: a breath scored 0.51 for one frame), and never on a
+//! *steady* sound ([`crate::steady`]: tones, hum and buzz repeat themselves exactly, which the
+//! detector does not notice), which also ends a phrase. A sound younger than its steadiness can
+//! be known (~40 ms) needs [`YOUNG_MARGIN`] more probability. No duck is ever started on level or pitch alone
+//! (no provisional duck that the detector would have to withdraw, which would be heard as a
+//! dip): the detector confirms first, and the lookahead gives it the time to.
+//!
+//! Between words and speakers the decision lets go late by itself (the detector's probability
+//! takes 110-170 ms to fall under 0.35 after a phrase ends), and Hold and the S-curve release
+//! bridge the rest, so a conversation with 150-400 ms between speakers stays one duck.
 
-use crate::filter::Biquad;
-use crate::units::{dot, power_to_db};
+use crate::detector::SpeechFrame;
+use crate::steady::STEADY;
 
-/// Analysis window, ms: at least two periods of an 80 Hz voice.
-pub const WINDOW_MS: f32 = 30.0;
-/// Hop between voicing decisions, ms.
-pub const HOP_MS: f32 = 5.0;
-/// Shortest pitch period searched, ms (400 Hz: high female and child voices).
-pub const MIN_PERIOD_MS: f32 = 2.5;
-/// Longest pitch period searched, ms (80 Hz: low male voices).
-pub const MAX_PERIOD_MS: f32 = 12.5;
-/// Band analysed for voicing, Hz: the fundamental and first formant region.
-pub const VOICING_BAND_HZ: (f32, f32) = (80.0, 1_000.0);
-/// How long after the last voiced frame the key still counts as speech, ms.
-pub const VOICED_MEMORY_MS: f32 = 400.0;
-/// Voiced frames in a row that open a phrase (2 frames, 5 ms apart, over 35 ms of audio).
-pub const ONSET_VOICED_FRAMES: u32 = 2;
-/// How far below the level threshold a frame's voicing still counts, dB. Speech onsets rise
-/// from below the threshold; their first vowel often starts voiced while still quiet, so the
-/// phrase is confirmed the moment its level crosses the threshold instead of a syllable later.
-pub const VOICING_GATE_BELOW_THRESHOLD_DB: f32 = 12.0;
+/// Frames of the detector, ms (see [`crate::vad::FRAME_MS`]).
+pub use crate::vad::FRAME_MS;
 
-/// Voicing threshold for a Sensitivity in 0..=1: 0 -> 0.85 (only clean vowels), 0.5 -> 0.65,
-/// 1 -> 0.45 (breathy or noisy voices; more risk of false triggers).
-pub fn voicing_threshold(sensitivity: f32) -> f32 {
-    0.85 - 0.4 * sensitivity.clamp(0.0, 1.0)
+/// Frames in a row at [`STEADY`] or above that make the key a steady sound, not speech (48 ms).
+/// Speech on the shared stems reaches it on two frames in a row at most.
+pub const STEADY_FRAMES: u32 = 1;
+/// A sound too young for its steadiness to be known (its first ~40 ms) starts a phrase only
+/// with this much more probability: steady tones and hum, just begun, score up to 0.64 there
+/// and are not yet recognisable as steady; speech that starts that clearly scores 0.7-0.9.
+pub const YOUNG_MARGIN: f32 = 0.15;
+
+/// A rise of the key level this far over its running minimum marks a phrase onset, dB.
+/// Speech rises 20-40 dB out of the pauses between phrases; 10 dB is clear of the flutter of a
+/// steady noise floor (pink noise's 1 ms level varies by about +-3 dB).
+pub const ONSET_RISE_DB: f32 = 10.0;
+/// The running minimum of the key level forgets upwards at this rate, dB per second, so it
+/// follows a noise floor that rises (a scene change) within a few seconds.
+pub const FLOOR_RISE_DB_PER_S: f32 = 6.0;
+/// A level onset older than this when the detector confirms speech was not this phrase's, ms:
+/// the detector takes at most 73 ms (measured) from the onset to confirm; 150 ms leaves
+/// margin for slow-starting voices.
+pub const ONSET_SEARCH_MS: f32 = 150.0;
+/// Assumed age of the onset when no level onset is found within [`ONSET_SEARCH_MS`] (speech
+/// rising slowly out of noise), ms: the detector's median confirmation time.
+pub const ASSUMED_ONSET_MS: f32 = 25.0;
+/// How far under the starting probability a phrase may dip and stay speech.
+pub const OFF_HYSTERESIS: f32 = 0.15;
+
+/// Detector probability that starts speech for a Sensitivity in %: 0 % -> 0.75 (only clear
+/// speech), 50 % -> 0.5 (the detector's own decision point), 100 % -> 0.25 (whispers, distant
+/// or heavily processed voices; more risk from speech-like sounds). Linear, so the control is
+/// monotonic and even.
+pub fn on_probability(sensitivity_pct: f32) -> f32 {
+    0.80 - 0.005 * sensitivity_pct.clamp(0.0, 100.0)
 }
-
-/// One voicing decision frame.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct VoicingFrame {
-    /// Normalised autocorrelation peak over the pitch lags, 0..=1.
-    pub score: f32,
-    /// Band power of the window, dBFS.
-    pub level_db: f32,
-}
-
-/// Pitch-periodicity analyser, fed at the analysis rate (about 4 kHz).
-#[derive(Debug, Clone)]
-pub struct VoicingAnalyser {
-    highpass: Biquad,
-    lowpass: Biquad,
-    buf: Vec<f32>,
-    prefix: Vec<f32>,
-    len: usize,
-    window: usize,
-    min_lag: usize,
-    max_lag: usize,
-    enabled: bool,
-    stride: u32,
-    hop_count: u32,
-}
-
-impl VoicingAnalyser {
-    /// An analyser for samples arriving at `rate_hz`.
-    pub fn new(rate_hz: f32) -> Self {
-        let samples = |ms: f32| ((ms * 0.001 * rate_hz).round() as usize).max(1);
-        let window = samples(WINDOW_MS);
-        let max_lag = samples(MAX_PERIOD_MS);
-        let hop = samples(HOP_MS);
-        let span = window + max_lag + 1;
-        Self {
-            highpass: Biquad::highpass(VOICING_BAND_HZ.0, rate_hz),
-            lowpass: Biquad::lowpass(VOICING_BAND_HZ.1, rate_hz),
-            buf: vec![0.0; span + hop],
-            prefix: vec![0.0; span + hop + 1],
-            len: span,
-            window,
-            min_lag: samples(MIN_PERIOD_MS).max(2),
-            max_lag,
-            enabled: true,
-            stride: 1,
-            hop_count: 0,
-        }
-    }
-
-    /// Analyses only every `stride`-th hop (1 = every hop). Inside a phrase a voiced frame every
-    /// 20 ms keeps the gate open just as well, at a quarter of the cost.
-    pub fn set_stride(&mut self, stride: u32) {
-        self.stride = stride.max(1);
-    }
-
-    /// Turns the correlation search on or off. Off (the key is far below the threshold, where
-    /// no frame could count) the history is still kept, so analysis resumes seamlessly.
-    pub fn set_enabled(&mut self, enabled: bool) {
-        self.enabled = enabled;
-    }
-
-    /// Feeds one sample; every hop returns the voicing of the latest window.
-    #[inline]
-    pub fn push(&mut self, x: f32) -> Option<VoicingFrame> {
-        let y = self.lowpass.process(self.highpass.process(x));
-        self.buf[self.len] = y;
-        self.len += 1;
-        if self.len < self.buf.len() {
-            return None;
-        }
-        self.hop_count = self.hop_count.wrapping_add(1);
-        let frame = self
-            .hop_count
-            .is_multiple_of(self.stride)
-            .then(|| self.analyse());
-        // Keep the newest window + max lag for the next hop.
-        let span = self.window + self.max_lag + 1;
-        self.buf.copy_within(self.len - span..self.len, 0);
-        self.len = span;
-        self.highpass.flush_denormals();
-        self.lowpass.flush_denormals();
-        frame
-    }
-
-    /// Normalised autocorrelation peak of the newest window against its past.
-    fn analyse(&mut self) -> VoicingFrame {
-        if !self.enabled {
-            return VoicingFrame {
-                score: 0.0,
-                level_db: crate::units::FLOOR_DB,
-            };
-        }
-        let n = self.len;
-        self.prefix[0] = 0.0;
-        for i in 0..n {
-            self.prefix[i + 1] = self.prefix[i] + self.buf[i] * self.buf[i];
-        }
-        let start = n - self.window;
-        let a = &self.buf[start..n];
-        let energy_a = self.prefix[n] - self.prefix[start];
-        let level_db = power_to_db(energy_a / self.window as f32);
-        if energy_a <= 1e-12 {
-            return VoicingFrame {
-                score: 0.0,
-                level_db,
-            };
-        }
-        // A pitch period shows as a *peak* of the correlation over lag; a correlation that just
-        // falls from lag 0 (low-frequency rumble, a filter ringing out) has no interior peak.
-        let mut best = 0.0f32;
-        let (mut r_prev2, mut r_prev) = (f32::INFINITY, f32::INFINITY);
-        for lag in self.min_lag - 1..=self.max_lag + 1 {
-            let b = &self.buf[start - lag..n - lag];
-            let dot = dot(a, b);
-            let energy_b = self.prefix[n - lag] - self.prefix[start - lag];
-            // Normalised by the mean energy of the two windows (not their geometric mean): equal
-            // to the usual normalised correlation for a steady vowel, but a decaying transient
-            // (a click ringing out, energy ratio 10 between the windows) scores only 0.57x.
-            let r = 2.0 * dot / (energy_a + energy_b).max(1e-20);
-            if r_prev > r_prev2 && r_prev >= r {
-                best = best.max(r_prev);
-            }
-            r_prev2 = r_prev;
-            r_prev = r;
-        }
-        VoicingFrame {
-            score: best.min(1.0),
-            level_db,
-        }
-    }
-
-    /// Clears the analysis memory.
-    pub fn reset(&mut self) {
-        self.highpass.reset();
-        self.lowpass.reset();
-        self.buf.fill(0.0);
-        self.len = self.window + self.max_lag + 1;
-    }
-}
-
-/// Voicing stride inside a phrase (every 4th hop = every 20 ms).
-pub const IN_PHRASE_STRIDE: u32 = 4;
 
 /// The speech decision, updated once per control tick.
 #[derive(Debug, Clone)]
 pub struct SpeechGate {
-    voiced_run: u32,
-    since_voiced_ms: f32,
     tick_ms: f32,
-    voiced_threshold: f32,
+    on_probability: f32,
+    /// The detector currently says speech (with hysteresis).
+    detector_on: bool,
+    /// Latest detector probability.
+    probability: f32,
+    /// Frames in a row the key repeated itself.
+    steady_frames: u32,
     active: bool,
-    /// Time since the key level last crossed the threshold upwards, ms.
+    /// Time since the key level last rose out of silence, ms.
     since_level_onset_ms: f32,
-    level_was_active: bool,
+    /// Whether the level was above the floor and risen over its minimum last tick.
+    level_was_up: bool,
+    /// Running minimum of the key power (linear); starts at the first tick's level.
+    floor_power: f32,
+    /// Per-tick factor the running minimum may rise by.
+    floor_rise: f32,
+    /// Power ratio of [`ONSET_RISE_DB`].
+    rise_ratio: f32,
 }
 
 impl SpeechGate {
-    /// A gate updated every `tick_ms`, at `sensitivity` (0..=1, see [`Self::set_sensitivity`]).
-    pub fn new(tick_ms: f32, sensitivity: f32) -> Self {
+    /// A gate updated every `tick_ms`, at `sensitivity_pct` (see [`on_probability`]).
+    pub fn new(tick_ms: f32, sensitivity_pct: f32) -> Self {
         Self {
-            voiced_run: 0,
-            since_voiced_ms: f32::INFINITY,
             tick_ms,
-            voiced_threshold: voicing_threshold(sensitivity),
+            on_probability: on_probability(sensitivity_pct),
+            detector_on: false,
+            probability: 0.0,
+            steady_frames: 0,
             active: false,
-            since_level_onset_ms: 0.0,
-            level_was_active: false,
+            since_level_onset_ms: f32::INFINITY,
+            level_was_up: false,
+            floor_power: f32::MAX,
+            floor_rise: 10f32.powf(FLOOR_RISE_DB_PER_S * tick_ms * 0.001 / 10.0),
+            rise_ratio: 10f32.powf(ONSET_RISE_DB / 10.0),
         }
     }
 
-    /// Sets Sensitivity, 0..=1.
-    pub fn set_sensitivity(&mut self, sensitivity: f32) {
-        self.voiced_threshold = voicing_threshold(sensitivity);
+    /// Sets Sensitivity, % (see [`on_probability`]).
+    pub fn set_sensitivity(&mut self, sensitivity_pct: f32) {
+        self.on_probability = on_probability(sensitivity_pct);
     }
 
-    /// Advances one tick. `level_active`: the key is above Threshold; `voicing_eligible`: the
-    /// key is within [`VOICING_GATE_BELOW_THRESHOLD_DB`] of it; `frame`: a voicing frame if one
-    /// completed in this tick. Returns whether the key counts as speech now.
+    /// Advances one tick. `power`: the key's speech-band mean square; `above_floor`: it is above
+    /// Threshold (with hysteresis); `frame`: the detector's frame if one completed in this tick.
+    /// Returns whether the key counts as speech now.
     pub fn process_tick(
         &mut self,
-        level_active: bool,
-        voicing_eligible: bool,
-        frame: Option<VoicingFrame>,
+        power: f32,
+        above_floor: bool,
+        frame: Option<SpeechFrame>,
     ) -> bool {
-        // The phrase's rise is timed from when the key came within reach of the threshold:
-        // soft, breathy starts spend tens of ms there before crossing it.
-        let rising = level_active || voicing_eligible;
-        if rising && !self.level_was_active {
+        // Onset timing: the level rising out of silence: above the floor, and clear of its own
+        // running minimum (which is silence for a clean key, the noise floor of a noisy one).
+        self.floor_power = power.min(self.floor_power * self.floor_rise).max(1e-20);
+        let up = above_floor && power > self.floor_power * self.rise_ratio;
+        if up && !self.level_was_up {
             self.since_level_onset_ms = 0.0;
         } else {
             self.since_level_onset_ms += self.tick_ms;
         }
-        self.level_was_active = rising;
-        self.since_voiced_ms += self.tick_ms;
+        self.level_was_up = up;
         if let Some(f) = frame {
-            if (level_active || voicing_eligible) && f.score >= self.voiced_threshold {
-                self.voiced_run += 1;
-                // Inside a phrase one voiced frame renews it; a new phrase needs a run.
-                if self.active || self.voiced_run >= ONSET_VOICED_FRAMES {
-                    self.since_voiced_ms = 0.0;
-                }
+            let (p, previous) = (f.probability, self.probability);
+            self.probability = p;
+            self.steady_frames = match f.steadiness {
+                Some(s) if s >= STEADY => self.steady_frames + 1,
+                _ => 0,
+            };
+            let steady = self.steady_frames >= STEADY_FRAMES;
+            let off = (self.on_probability - OFF_HYSTERESIS).max(0.05);
+            self.detector_on = if self.detector_on {
+                p >= off && !steady
             } else {
-                self.voiced_run = 0;
-            }
+                // A phrase starts on a confident frame that follows a rising one (a lone
+                // confident frame is a transient), of a sound that is not steady, or that is
+                // too young to tell but clearly speech.
+                let young = f.steadiness.is_none();
+                let needed = self.on_probability + if young { YOUNG_MARGIN } else { 0.0 };
+                p >= needed && previous >= off && !steady
+            };
         }
-        self.active = level_active && self.since_voiced_ms <= VOICED_MEMORY_MS;
+        self.active = above_floor && self.detector_on;
         self.active
     }
 
@@ -255,19 +165,32 @@ impl SpeechGate {
         self.active
     }
 
-    /// How long ago the key level crossed the threshold upwards, ms: where the phrase that just
-    /// got confirmed began, so the attack can still land before it reaches the listener.
-    pub fn since_level_onset_ms(&self) -> f32 {
-        self.since_level_onset_ms
+    /// Latest detector probability, 0..=1.
+    pub fn probability(&self) -> f32 {
+        self.probability
+    }
+
+    /// How long ago the phrase that is starting now began, ms: the last level onset if it is
+    /// recent enough to be this phrase's (see [`ONSET_SEARCH_MS`]), else [`ASSUMED_ONSET_MS`].
+    /// The envelope shortens its attack so the duck lands before that onset reaches the
+    /// listener.
+    pub fn since_onset_ms(&self) -> f32 {
+        if self.since_level_onset_ms <= ONSET_SEARCH_MS {
+            self.since_level_onset_ms
+        } else {
+            ASSUMED_ONSET_MS
+        }
     }
 
     /// Back to silence.
     pub fn reset(&mut self) {
-        self.voiced_run = 0;
-        self.since_voiced_ms = f32::INFINITY;
+        self.detector_on = false;
+        self.probability = 0.0;
+        self.steady_frames = 0;
         self.active = false;
-        self.since_level_onset_ms = 0.0;
-        self.level_was_active = false;
+        self.since_level_onset_ms = f32::INFINITY;
+        self.level_was_up = false;
+        self.floor_power = f32::MAX;
     }
 }
 
@@ -275,96 +198,116 @@ impl SpeechGate {
 mod tests {
     use super::*;
 
-    const RATE: f32 = 4_000.0;
+    const TICK_MS: f32 = 1.0;
 
-    fn frames(signal: &[f32]) -> Vec<VoicingFrame> {
-        let mut v = VoicingAnalyser::new(RATE);
-        signal.iter().filter_map(|&x| v.push(x)).collect()
+    fn power(db: f32) -> f32 {
+        10f32.powf(db / 10.0)
     }
 
-    /// A crude vowel: a 120 Hz pulse train through a resonance at 500 Hz.
-    fn vowel(f0_hz: f32, n: usize) -> Vec<f32> {
-        let mut res = Biquad::lowpass(600.0, RATE);
-        let period = (RATE / f0_hz) as usize;
-        (0..n)
-            .map(|i| res.process(if i % period == 0 { 1.0 } else { 0.0 }))
-            .collect()
-    }
-
-    fn noise(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                s as f32 / u32::MAX as f32 - 0.5
-            })
-            .collect()
-    }
-
-    #[test]
-    fn vowels_of_low_and_high_voices_score_high() {
-        for f0 in [85.0, 120.0, 220.0, 350.0] {
-            let f = frames(&vowel(f0, 4_000));
-            let late = &f[5..];
-            let min = late.iter().map(|f| f.score).fold(1.0, f32::min);
-            assert!(min > 0.8, "f0 {f0}: {min}");
+    /// Runs `ticks` ticks at `level_db`, with a detector frame every 16 ticks at `p` and
+    /// steadiness `s`.
+    fn run_with(g: &mut SpeechGate, ticks: usize, level_db: f32, p: f32, s: Option<f32>) -> bool {
+        let mut last = false;
+        for t in 0..ticks {
+            let frame = (t % 16 == 15).then_some(SpeechFrame {
+                probability: p,
+                steadiness: s,
+                voicing: 0.3,
+            });
+            last = g.process_tick(power(level_db), level_db > -60.0, frame);
         }
+        last
+    }
+
+    /// As [`run_with`] for a sound that is not steady.
+    fn run(g: &mut SpeechGate, ticks: usize, level_db: f32, p: f32) -> bool {
+        run_with(g, ticks, level_db, p, Some(0.5))
     }
 
     #[test]
-    fn noise_and_clicks_score_low() {
-        let f = frames(&noise(8_000, 7));
-        let max = f[4..].iter().map(|f| f.score).fold(0.0, f32::max);
-        assert!(max < 0.5, "noise {max}");
-        let mut click = vec![0.0; 4_000];
-        click[2_000] = 1.0;
-        click[2_001] = -1.0;
-        let f = frames(&click);
-        let max = f.iter().map(|f| f.score).fold(0.0, f32::max);
-        assert!(max < 0.3, "click {max}");
-    }
-
-    /// A voicing frame of `score` at -20 dBFS.
-    fn frame_of(score: f32) -> Option<VoicingFrame> {
-        Some(VoicingFrame {
-            score,
-            level_db: -20.0,
-        })
+    fn speech_needs_the_detector_and_the_floor() {
+        let mut g = SpeechGate::new(TICK_MS, 50.0);
+        // Loud but not speech: never.
+        assert!(!run(&mut g, 500, -20.0, 0.3));
+        // Speech-like but under the floor: never.
+        assert!(!run(&mut g, 500, -70.0, 0.9));
+        // Both: speech (the detector was already sure; only the floor held it back).
+        assert!(run(&mut g, 16, -30.0, 0.9));
     }
 
     #[test]
-    fn gate_needs_a_voiced_run_and_remembers_it() {
-        let (voiced, unvoiced) = (frame_of(0.9), frame_of(0.2));
-        let mut g = SpeechGate::new(10.0, 0.5);
-        assert!(!g.process_tick(true, true, voiced));
-        assert!(g.process_tick(true, true, voiced));
-        // Unvoiced frames inside the phrase: still speech for VOICED_MEMORY_MS.
-        for _ in 0..(VOICED_MEMORY_MS / 10.0) as usize {
-            assert!(g.process_tick(true, true, unvoiced));
+    fn steady_sounds_and_lone_frames_do_not_start_a_phrase() {
+        // A steady sound scoring 0.6: not speech, and it ends a phrase too.
+        let mut g = SpeechGate::new(TICK_MS, 50.0);
+        assert!(!run_with(&mut g, 320, -30.0, 0.6, Some(1.0)));
+        let mut g = SpeechGate::new(TICK_MS, 50.0);
+        assert!(run(&mut g, 64, -30.0, 0.9));
+        assert!(
+            !run_with(&mut g, 16, -30.0, 0.9, Some(1.0)),
+            "a steady frame ends it"
+        );
+        // A lone confident frame after silence is not a phrase.
+        let mut g = SpeechGate::new(TICK_MS, 50.0);
+        run(&mut g, 160, -30.0, 0.1);
+        assert!(!run(&mut g, 16, -30.0, 0.9));
+        assert!(!run(&mut g, 16, -30.0, 0.2));
+        // Too young to know its steadiness: 0.6 is not enough, 0.75 is.
+        let mut g = SpeechGate::new(TICK_MS, 50.0);
+        run(&mut g, 160, -30.0, 0.45);
+        assert!(!run_with(&mut g, 48, -30.0, 0.6, None));
+        assert!(run_with(&mut g, 16, -30.0, 0.75, None));
+    }
+
+    #[test]
+    fn hysteresis_keeps_a_weak_syllable_inside_a_phrase() {
+        let mut g = SpeechGate::new(TICK_MS, 50.0);
+        assert!(
+            !run(&mut g, 32, -30.0, 0.45),
+            "0.45 does not start a phrase"
+        );
+        assert!(run(&mut g, 16, -30.0, 0.6), "0.6 after 0.45 does");
+        assert!(run(&mut g, 32, -30.0, 0.42), "0.42 continues it");
+        assert!(!run(&mut g, 16, -30.0, 0.3), "0.3 ends it");
+    }
+
+    #[test]
+    fn onset_is_timed_from_the_level_rise() {
+        let mut g = SpeechGate::new(TICK_MS, 50.0);
+        run(&mut g, 300, -90.0, 0.1);
+        // The voice rises out of silence; the detector confirms 56 ms later.
+        run(&mut g, 40, -30.0, 0.4);
+        assert!(run(&mut g, 16, -30.0, 0.9));
+        assert!(
+            (g.since_onset_ms() - 55.0).abs() < 1.5,
+            "{}",
+            g.since_onset_ms()
+        );
+        // Over a steady noise floor above Threshold, the rise over the running minimum counts.
+        let mut g = SpeechGate::new(TICK_MS, 50.0);
+        run(&mut g, 2_000, -50.0, 0.1);
+        run(&mut g, 30, -30.0, 0.4);
+        assert!(run(&mut g, 16, -30.0, 0.9));
+        assert!(
+            (g.since_onset_ms() - 45.0).abs() < 1.5,
+            "{}",
+            g.since_onset_ms()
+        );
+        // Speech emerging with no clear rise: the assumed onset.
+        let mut g = SpeechGate::new(TICK_MS, 50.0);
+        run(&mut g, 2_000, -35.0, 0.4);
+        assert!(run(&mut g, 16, -34.0, 0.9));
+        assert_eq!(g.since_onset_ms(), ASSUMED_ONSET_MS);
+    }
+
+    #[test]
+    fn sensitivity_is_monotonic() {
+        assert_eq!(on_probability(50.0), 0.55);
+        assert_eq!((on_probability(0.0), on_probability(100.0)), (0.8, 0.3));
+        let mut previous = f32::INFINITY;
+        for s in 0..=10 {
+            let p = on_probability(s as f32 * 10.0);
+            assert!(p < previous);
+            previous = p;
         }
-        assert!(!g.process_tick(true, true, unvoiced));
-        // Level below threshold: never speech, however voiced.
-        let mut g = SpeechGate::new(10.0, 0.5);
-        for _ in 0..10 {
-            assert!(!g.process_tick(false, false, voiced));
-        }
-    }
-
-    #[test]
-    fn one_periodic_frame_is_not_a_phrase() {
-        let (voiced, unvoiced) = (frame_of(0.9), frame_of(0.2));
-        let mut g = SpeechGate::new(10.0, 0.5);
-        for _ in 0..20 {
-            assert!(!g.process_tick(true, true, voiced));
-            assert!(!g.process_tick(true, true, unvoiced));
-        }
-    }
-
-    #[test]
-    fn sensitivity_moves_the_threshold() {
-        assert!((voicing_threshold(0.5) - 0.65).abs() < 1e-6);
-        assert!(voicing_threshold(1.0) < voicing_threshold(0.0));
     }
 }

@@ -480,6 +480,11 @@ impl UnderscoreEditor {
             ui.label(RichText::new("Gain reduction").strong());
             legend(ui, palette::REDUCTION, "duck");
             legend(ui, palette::KEY_FILL, "dialogue level");
+            legend(
+                ui,
+                palette::SPEECH.gamma_multiply(0.35),
+                "speech probability",
+            );
             legend(ui, palette::SPEECH, "speech detected");
         });
         let meters_width = 3.0 * (40.0 + ui.spacing().item_spacing.x);
@@ -492,6 +497,7 @@ impl UnderscoreEditor {
                 self.history.points(),
                 now,
                 p.threshold_db.value(),
+                underscore_dsp::speech::on_probability(p.sensitivity_pct.value()),
             );
             views::bar_meter(
                 ui,

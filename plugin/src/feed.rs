@@ -3,7 +3,7 @@
 //! benchmark show exactly what a host would.
 //!
 //! While the editor shows, the engine runs its band analysis and the block's meters (input and
-//! output peaks, duck, key level, speech) are published through [`SharedMeters`], the band
+//! output peaks, duck, key level, speech decision and probability) are published through [`SharedMeters`], the band
 //! analysis through [`SharedAnalysis`] whenever a new frame completed. With the editor closed
 //! the block costs nothing extra. No allocation, no locks.
 
@@ -67,6 +67,7 @@ impl EditorFeed {
             duck_db: meter.duck_gain_db(),
             key_db: meter.key_level_db(),
             speech: meter.speech_active,
+            speech_probability: meter.speech_probability,
             input_peak_db,
             output_peak_db: meters::peak_db(bed),
         });

@@ -20,6 +20,8 @@ pub struct BlockMeter {
     pub key_db: f32,
     /// Whether the key counted as speech.
     pub speech: bool,
+    /// The voice detector's latest speech probability, 0..=1.
+    pub speech_probability: f32,
     /// Sample peak of the bed before processing, dBFS.
     pub input_peak_db: f32,
     /// Sample peak of the bed after processing, dBFS.
@@ -37,6 +39,8 @@ pub struct MeterReading {
     pub key_max_db: f32,
     /// Whether speech was detected at any time since the previous read.
     pub speech: bool,
+    /// Highest speech probability since the previous read, 0..=1.
+    pub speech_probability: f32,
     /// Highest input peak since the previous read, dBFS.
     pub input_peak_db: f32,
     /// Highest output peak since the previous read, dBFS.
@@ -51,6 +55,7 @@ pub struct SharedMeters {
     duck_min_db: AtomicF32,
     key_max_db: AtomicF32,
     speech: AtomicBool,
+    speech_probability: AtomicF32,
     input_peak_db: AtomicF32,
     output_peak_db: AtomicF32,
     blocks: AtomicU32,
@@ -63,6 +68,7 @@ impl Default for SharedMeters {
             duck_min_db: AtomicF32::new(0.0),
             key_max_db: AtomicF32::new(FLOOR_DB),
             speech: AtomicBool::new(false),
+            speech_probability: AtomicF32::new(0.0),
             input_peak_db: AtomicF32::new(FLOOR_DB),
             output_peak_db: AtomicF32::new(FLOOR_DB),
             blocks: AtomicU32::new(0),
@@ -88,6 +94,8 @@ impl SharedMeters {
         if m.speech {
             self.speech.store(true, Ordering::Relaxed);
         }
+        self.speech_probability
+            .fetch_max(m.speech_probability, Ordering::Relaxed);
         self.input_peak_db
             .fetch_max(m.input_peak_db, Ordering::Relaxed);
         self.output_peak_db
@@ -104,6 +112,7 @@ impl SharedMeters {
             duck_min_db: self.duck_min_db.swap(0.0, Ordering::Relaxed).min(duck_db),
             key_max_db: self.key_max_db.swap(FLOOR_DB, Ordering::Relaxed),
             speech: self.speech.swap(false, Ordering::Relaxed),
+            speech_probability: self.speech_probability.swap(0.0, Ordering::Relaxed),
             input_peak_db: self.input_peak_db.swap(FLOOR_DB, Ordering::Relaxed),
             output_peak_db: self.output_peak_db.swap(FLOOR_DB, Ordering::Relaxed),
             blocks,
@@ -120,6 +129,7 @@ mod tests {
             duck_db,
             key_db: -30.0,
             speech,
+            speech_probability: if speech { 0.9 } else { 0.1 },
             input_peak_db: -6.0,
             output_peak_db: -12.0,
         }
@@ -135,6 +145,7 @@ mod tests {
         assert_eq!(r.duck_db, -1.0);
         assert_eq!(r.duck_min_db, -12.0);
         assert!(r.speech);
+        assert_eq!(r.speech_probability, 0.9);
         assert_eq!(r.key_max_db, -30.0);
         assert_eq!(r.input_peak_db, -6.0);
         assert_eq!(r.output_peak_db, -12.0);
@@ -142,6 +153,7 @@ mod tests {
         let r = m.take();
         assert_eq!(r.duck_min_db, -1.0);
         assert!(!r.speech);
+        assert_eq!(r.speech_probability, 0.0);
         assert_eq!(r.blocks, 0);
         assert_eq!(r.input_peak_db, FLOOR_DB);
     }

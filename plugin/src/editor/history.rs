@@ -23,6 +23,8 @@ pub struct HistoryPoint {
     pub key_db: f32,
     /// Speech detected at any time during the frame.
     pub speech: bool,
+    /// Highest speech probability of the voice detector during the frame, 0..=1.
+    pub speech_probability: f32,
 }
 
 /// The last [`HISTORY_SECONDS`] of readings.
@@ -48,6 +50,7 @@ impl History {
                 duck_db: r.duck_db,
                 key_db: METER_FLOOR_DB,
                 speech: false,
+                speech_probability: 0.0,
             }
         } else {
             HistoryPoint {
@@ -55,6 +58,7 @@ impl History {
                 duck_db: r.duck_min_db,
                 key_db: r.key_max_db.max(METER_FLOOR_DB),
                 speech: r.speech,
+                speech_probability: r.speech_probability,
             }
         };
         if self.points.len() == HISTORY_CAPACITY {
@@ -129,6 +133,7 @@ mod tests {
             duck_min_db: duck,
             key_max_db: -20.0,
             speech,
+            speech_probability: if speech { 0.9 } else { 0.1 },
             input_peak_db: -6.0,
             output_peak_db: -6.0,
             blocks,

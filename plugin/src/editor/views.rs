@@ -245,14 +245,19 @@ pub fn overlap_view(ui: &mut Ui, size: egui::Vec2, a: &BandAnalysis, s: &Overlap
     }
 }
 
-/// Gain-reduction history: the key level (with Threshold) behind, speech segments along the
-/// bottom, the duck on top.
+/// Height of the speech-probability band at the bottom of the history, points (probability 1).
+const PROBABILITY_BAND: f32 = 28.0;
+
+/// Gain-reduction history: the key level (with Threshold) behind, the voice detector's speech
+/// probability (with the level Sensitivity sets) and the speech decision along the bottom, the
+/// duck on top: what ducked, and why.
 pub fn history_view(
     ui: &mut Ui,
     size: egui::Vec2,
     points: &std::collections::VecDeque<HistoryPoint>,
     now: f64,
     threshold_db: f32,
+    speech_on_probability: f32,
 ) {
     let (outer, _) = ui.allocate_exact_size(size, egui::Sense::hover());
     let painter = ui.painter_at(outer);
@@ -313,14 +318,28 @@ pub fn history_view(
                 palette::KEY_FILL,
             );
         }
+        // Speech probability, 0..1 over the bottom band; the decision as a solid strip.
+        let py = rect.bottom() - w[1].speech_probability.clamp(0.0, 1.0) * PROBABILITY_BAND;
+        painter.rect_filled(
+            Rect::from_x_y_ranges(x0..=x1, py..=rect.bottom()),
+            0.0,
+            palette::SPEECH.gamma_multiply(0.35),
+        );
         if w[1].speech {
             painter.rect_filled(
-                Rect::from_x_y_ranges(x0..=x1, rect.bottom() - 8.0..=rect.bottom()),
+                Rect::from_x_y_ranges(x0..=x1, rect.bottom() - 6.0..=rect.bottom()),
                 0.0,
                 palette::SPEECH,
             );
         }
     }
+    let on_y = rect.bottom() - speech_on_probability.clamp(0.0, 1.0) * PROBABILITY_BAND;
+    painter.extend(Shape::dashed_line(
+        &[pos2(rect.left(), on_y), pos2(rect.right(), on_y)],
+        Stroke::new(1.0, palette::SPEECH),
+        3.0,
+        3.0,
+    ));
     let ty = key_y(threshold_db);
     painter.extend(Shape::dashed_line(
         &[pos2(rect.left(), ty), pos2(rect.right(), ty)],
