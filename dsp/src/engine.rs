@@ -12,7 +12,7 @@
 use crate::ballistics::DuckEnvelope;
 use crate::channels::{FieldMap, FieldShares, GainSet, TickRamp};
 use crate::control_delay::{ControlDelay, ControlValues};
-use crate::conversation::SpeechDensity;
+use crate::conversation::ConversationHold;
 use crate::delay::LookaheadDelay;
 use crate::detector::{KeyAnalyser, KeyDownmix, analysis_decimation};
 use crate::ramp::Ramp;
@@ -144,8 +144,8 @@ pub struct Engine {
     tick_pos: usize,
     analyser: KeyAnalyser,
     gate: SpeechGate,
-    /// Recent speech share: extends Hold in a conversation.
-    density: SpeechDensity,
+    /// Recent pauses between phrases: extend Hold in a conversation.
+    conversation: ConversationHold,
     envelope: DuckEnvelope,
     delay: LookaheadDelay,
     field: FieldMap,
@@ -206,7 +206,7 @@ impl Engine {
             tick_pos: 0,
             analyser: KeyAnalyser::new(sample_rate_hz, tick_samples),
             gate: SpeechGate::new(tick_ms, params.sensitivity_pct),
-            density: SpeechDensity::new(tick_ms),
+            conversation: ConversationHold::new(tick_ms),
             envelope: DuckEnvelope::new(
                 sample_rate_hz,
                 params.attack_ms,
@@ -463,7 +463,7 @@ impl Engine {
             let left_ms = self.params.lookahead_ms - self.gate.since_onset_ms() - ONSET_PRE_ROLL_MS;
             self.envelope.begin_onset(left_ms, MIN_ONSET_ATTACK_MS);
         }
-        let extra_hold_ms = self.density.process_tick(speech);
+        let extra_hold_ms = self.conversation.process_tick(speech);
         self.envelope.set_extra_hold(extra_hold_ms);
         self.amount = self.envelope.process_tick(speech, self.tick_samples);
         self.depth_db.tick();
@@ -516,7 +516,7 @@ impl Engine {
     pub fn reset(&mut self) {
         self.analyser.reset();
         self.gate.reset();
-        self.density.reset();
+        self.conversation.reset();
         self.envelope.reset();
         self.delay.reset();
         self.spectral.reset();
