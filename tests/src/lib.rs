@@ -11,17 +11,18 @@
 //! ## Usage
 //!
 //! ```no_run
-//! use underscore_tests::{ClapInstance, ParamEvent, bundle_path, rms_db, sine, stereo};
+//! use underscore_tests::{ClapInstance, ParamEvent, bundle_path, rms_db, sine, speech, stereo};
 //!
 //! let mut plugin = ClapInstance::new(bundle_path(), None)?;
 //! println!("{:?}", plugin.descriptor());
 //! let depth = plugin.require_param("Depth")?;
-//! plugin.set_param_inactive(depth.id, depth.max)?;  // before activation, via params.flush
+//! plugin.set_param_inactive(depth.id, depth.min)?;  // -40 dB, before activation, via params.flush
 //! plugin.activate(48_000.0, 1, 512)?;
 //!
 //! let sr = 48_000.0;
 //! let bed = stereo(&sine(220.0, 0.5, sr, 48_000));
-//! let voice = stereo(&sine(1_000.0, 0.5, sr, 48_000));
+//! // real speech (the bundled demo dialogue): the voice detector takes a tone for a tone
+//! let voice = stereo(&speech(sr, 48_000));
 //! // whole signals, cut into 512-frame blocks; event positions are absolute
 //! let out = plugin.render(&bed, &voice, 512, &[ParamEvent::new(24_000, depth.id, 0.0)])?;
 //! println!("out: {:.1} dB", rms_db(&out[0]));
@@ -47,8 +48,9 @@
 //! * The plugin's log messages are echoed to stderr (captured by the test runner) unless
 //!   `$UNDERSCORE_CLAP_QUIET` is set, and kept for [`ClapInstance::log_messages`].
 //!
-//! The signal helpers ([`sine`], [`noise`], [`rms_db`], ...) live in [`signal`] and are
-//! re-exported here.
+//! The signal helpers ([`sine`], [`noise`], [`rms_db`], ...) and the speech keys ([`speech`],
+//! [`speech_after_silence`], [`speech_on`], from the bundled demo dialogue) live in [`signal`]
+//! and are re-exported here.
 
 pub use underscore_io as audio_io;
 mod error;
