@@ -1,7 +1,9 @@
 //! Saved sessions and presets keep working: what the build before the settings table
 //! (`tests/fixtures/compat/v0.1.0`, written by `compat-fixture` and the preset crate of commit
 //! 13118f9; see `tests/fixtures/compat/README.md`) saved loads into this build with identical
-//! values, and hosts see the same parameters (ids, names, ranges, flags).
+//! values, and hosts see the same parameters (ids, names, ranges, flags). The defaults are the
+//! same too, except the two changed on purpose since ([`CHANGED_DEFAULTS`]); a session keeps
+//! the values it saved, whatever the defaults are now.
 
 use std::path::PathBuf;
 
@@ -29,6 +31,28 @@ fn read_bytes(name: &str) -> Vec<u8> {
 
 /// Where in each range `compat-fixture` recorded the parameter's text.
 const RANGE_POINTS: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
+
+/// Defaults changed on purpose since v0.1.0: (setting id, old default as the old build showed
+/// it, new default as this build shows it, why). Every other default must be unchanged.
+/// Both came with the trained voice detector (issue 12), which decides whether the key is
+/// speech:
+const CHANGED_DEFAULTS: [(&str, &str, &str, &str); 2] = [
+    (
+        "threshold",
+        "-45.0 dB",
+        "-60.0 dB",
+        "Threshold is now a floor under which the key never counts as speech, not the level \
+         that makes it speech: -60 dBFS is under the quietest production dialogue and above a \
+         quiet room's tone",
+    ),
+    (
+        "lookahead",
+        "80 ms",
+        "100 ms",
+        "the detector needs time to confirm speech: 100 ms covers 90 % of phrase onsets on the \
+         shared dialogue and its transforms, with the shortest onset attack after it",
+    ),
+];
 
 fn load() -> ClapInstance {
     pin_library();
@@ -74,11 +98,26 @@ fn parameters_keep_ids_names_ranges_and_flags() {
         assert_eq!(n.min, o["min"].as_f64().unwrap(), "{name}: min");
         assert_eq!(n.max, o["max"].as_f64().unwrap(), "{name}: max");
         let default = o["default"].as_f64().unwrap();
-        assert!(
-            (n.default - default).abs() < 1e-6,
-            "{name}: default {} was {default}",
-            n.default
-        );
+        match CHANGED_DEFAULTS.iter().find(|c| c.0 == setting.id) {
+            None => assert!(
+                (n.default - default).abs() < 1e-6,
+                "{name}: default {} was {default}",
+                n.default
+            ),
+            Some(&(_, old_text, new_text, why)) => {
+                // Changed on purpose: from exactly the old default to exactly the new one.
+                let old_shown = plugin.value_to_text(n.id, default).unwrap();
+                let new_shown = plugin.value_to_text(n.id, n.default).unwrap();
+                println!("  {name:>11}: default {old_shown} -> {new_shown} ({why})");
+                assert_eq!(old_shown, old_text, "{name}: the fixture's default");
+                assert_eq!(new_shown, new_text, "{name}: this build's default");
+                assert_eq!(
+                    setting.parse(&new_shown),
+                    Ok(setting.default_value()),
+                    "{name}: the table's default"
+                );
+            }
+        }
         let texts = o["texts"].as_array().unwrap();
         for (&t, text) in RANGE_POINTS.iter().zip(texts) {
             let text = text.as_str().unwrap();
@@ -141,15 +180,39 @@ fn old_sessions_load_with_identical_values() {
         old["fields"].as_object().unwrap().len()
     );
 
-    // A session saved with everything at its defaults.
+    // A session saved with everything at the old build's defaults: it keeps those values
+    // (params.json's normalised defaults), the two changed defaults ([`CHANGED_DEFAULTS`])
+    // included: a saved session never moves to new defaults.
     let fresh = read_bytes("state_default.bin");
+    let old_params = read_json("params.json");
+    let old_default = |name: &str| {
+        old_params
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .and_then(|o| o["default"].as_f64())
+            .unwrap_or_else(|| panic!("{name} missing from params.json"))
+    };
     let mut plugin = load();
     plugin
         .load_state(&fresh)
         .expect("the old default state loads");
+    let mut kept_old = Vec::new();
     for p in plugin.params() {
-        assert_eq!(plugin.param_value(p.id).unwrap(), p.default, "{}", p.name);
+        let (got, want) = (plugin.param_value(p.id).unwrap(), old_default(&p.name));
+        assert_eq!(got as f32, want as f32, "{}", p.name);
+        if got != p.default {
+            kept_old.push(format!(
+                "{} {} (default now {})",
+                p.name,
+                plugin.value_to_text(p.id, got).unwrap(),
+                plugin.value_to_text(p.id, p.default).unwrap()
+            ));
+        }
     }
+    println!("  old default state: every value kept; off today's defaults: {kept_old:?}");
+    assert_eq!(kept_old.len(), CHANGED_DEFAULTS.len(), "{kept_old:?}");
     assert_eq!(
         state_json(&plugin.save_state().unwrap())["params"],
         state_json(&fresh)["params"]

@@ -156,42 +156,33 @@ fn process_never_allocates() {
     );
 }
 
-/// A speech-like key: phrases of voiced syllables (a harmonic tone with a gliding pitch around
-/// 110-230 Hz and a syllable envelope), with pauses between phrases and short gaps between
-/// syllables.
-fn speech_like_key(n: usize, rng: &mut Rng) -> Vec<f32> {
+/// A dialogue track the voice detector hears as speech: lines of real speech (the bundled demo
+/// dialogue's continuous stretch) of 0.4-3 s at -20..+6 dB from its level (about -25 dBFS),
+/// with pauses of 0.3-1.5 s between them. A synthetic voice (a harmonic tone with a gliding
+/// pitch) would not do: the detector rightly takes it for a buzz, and the duck path would not
+/// run.
+fn dialogue_key(n: usize, rng: &mut Rng) -> Vec<f32> {
+    let voice = speech(SR, n);
     let mut out = vec![0.0f32; n];
     let mut t = (0.2 * SR) as usize;
-    let mut phase = 0.0f64;
     while t < n {
-        // One phrase: 3..8 syllables.
-        let syllables = rng.range(3, 8);
-        let f0 = 110.0 + 120.0 * rng.unit();
-        let amp = 0.05 + 0.4 * rng.unit();
-        for _ in 0..syllables {
-            let len = rng.range((0.08 * SR) as usize, (0.3 * SR) as usize);
-            for i in 0..len {
-                let k = t + i;
-                if k >= n {
-                    break;
-                }
-                let x = i as f64 / len as f64;
-                let env = (std::f64::consts::PI * x).sin().powi(2);
-                let f = f0 * (1.0 + 0.1 * (x - 0.5));
-                phase += std::f64::consts::TAU * f / SR;
-                let voice: f64 = (1..=12).map(|h| (h as f64 * phase).sin() / h as f64).sum();
-                out[k] = (amp * env * voice * 0.5) as f32;
-            }
-            t += len + rng.range((0.02 * SR) as usize, (0.12 * SR) as usize);
+        let len = rng
+            .range((0.4 * SR) as usize, (3.0 * SR) as usize)
+            .min(n - t);
+        let gain = db_to_gain(-20.0 + 26.0 * rng.unit()) as f32;
+        for i in t..t + len {
+            out[i] = gain * voice[i];
         }
-        t += rng.range((0.3 * SR) as usize, (1.2 * SR) as usize);
+        t += len + rng.range((0.3 * SR) as usize, (1.5 * SR) as usize);
     }
     out
 }
 
-/// The child's workload: many blocks of random sizes with speech-like key bursts and parameter
-/// events on every parameter (Lookahead and Bypass included), restarts when the plugin asks,
-/// transport stops, and parameter flushes while active.
+/// The child's workload: first 2 s of speech at the default settings, which must duck the bed
+/// (so the voice detector, the envelope and the gain stage all ran in the checked `process()`);
+/// then many blocks of random sizes with lines of speech on the key and parameter events on
+/// every parameter (Lookahead and Bypass included), restarts when the plugin asks, transport
+/// stops, and parameter flushes while active.
 fn workload() {
     let path = alloc_check_plugin();
     let mut plugin = ClapInstance::new(&path, None).unwrap();
@@ -206,11 +197,28 @@ fn workload() {
         assert!(params.iter().any(|p| p.name == name), "{name} missing");
     }
     plugin.activate(SR, 1, MAX_BLOCK as u32).unwrap();
+    if plugin.restart_requested() {
+        plugin.restart().unwrap();
+    }
+
+    // The duck path runs: the demo's first line (1 s) from 0.5 s, the bed measured at 1.0-1.45
+    // s (defaults: Depth -10 dB; the bed is delayed by the reported latency).
+    let lat = plugin.latency() as usize;
+    let m = (2.0 * SR) as usize;
+    let voice = speech_after_silence(SR, (0.5 * SR) as usize, m);
+    let tone = sine(220.0, 0.3, SR, m);
+    let out = plugin
+        .render(&stereo(&tone), &stereo(&voice), 512usize, &[])
+        .unwrap();
+    let (from, to) = ((1.0 * SR) as usize, (1.45 * SR) as usize);
+    let duck = rms_db(&out[0][from..to]) - rms_db(&tone[from - lat..to - lat]);
+    println!("child: speech at the default settings ducks the bed by {duck:+.2} dB");
+    assert!(duck < -6.0, "speech did not duck the bed: {duck:+.2} dB");
 
     let mut rng = Rng::new(0x00A1_10C5_EED5);
     let seconds = 30.0;
     let n = (seconds * SR) as usize;
-    let key = speech_like_key(n, &mut rng);
+    let key = dialogue_key(n, &mut rng);
     let bed_l = noise(0.3, n, 1);
     let bed_r = sine(220.0, 0.3, SR, n);
 
