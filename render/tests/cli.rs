@@ -41,18 +41,22 @@ fn sine(freq_hz: f32, amp: f32, n: usize) -> Vec<f32> {
         .collect()
 }
 
-/// A voiced key: a 140 Hz harmonic series, on for 0.6 s, off for 0.4 s.
+/// Dialogue, `n` samples at 48 kHz: the bundled demo dialogue (`demo/dialogue.wav`, two
+/// espeak-ng voices, CC0) from 1.5 s on, so its first line runs from 0.11 s to 1.13 s, then
+/// 0.4 s of room tone, then the next line from 1.53 s. Real speech: the voice detector decides
+/// whether the key is speech, and a synthetic voice (a harmonic tone) is a buzz to it.
 fn voice(n: usize) -> Vec<f32> {
-    (0..n)
-        .map(|i| {
-            let on = (i % 48_000) < 28_800;
-            let t = i as f32 / SR as f32;
-            let v: f32 = (1..8)
-                .map(|h| (std::f32::consts::TAU * 140.0 * h as f32 * t).sin() / h as f32)
-                .sum();
-            if on { 0.2 * v } else { 0.0 }
-        })
-        .collect()
+    static DEMO: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
+    let demo = DEMO.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/dialogue.wav");
+        let audio = read_audio(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(audio.sample_rate, SR);
+        audio.channels[0].clone()
+    });
+    let start = 3 * SR as usize / 2;
+    let mut v: Vec<f32> = demo[start..].iter().take(n).copied().collect();
+    v.resize(n, 0.0);
+    v
 }
 
 fn run(args: &[&str]) -> Output {
@@ -604,7 +608,7 @@ fn surround_and_mono_layouts() {
     assert_eq!(a.len(), 6);
     assert_eq!(a, b);
     // Default 5.1 shares: the centre is ducked most, the LFE not at all.
-    let tail = 14_400..24_000; // inside the first phrase
+    let tail = 14_400..24_000; // inside the first line (0.11-1.13 s)
     let level = |x: &[f32]| x[tail.clone()].iter().map(|v| v * v).sum::<f32>();
     assert!(level(&a[2]) < 0.5 * level(&a[0]) && level(&a[3]) > 0.99 * level(&sine(500.0, 0.3, n)));
     // The 5.1 dialogue goes to the mix's centre channel unchanged.
