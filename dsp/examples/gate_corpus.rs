@@ -10,18 +10,25 @@ use std::path::Path;
 
 use underscore_dsp::{Engine, EngineParams};
 
-/// Speech decisions per 1 ms of key: runs `key` (mono) through an engine at the defaults.
-fn decisions(key: &[f32], sr: f32) -> Vec<bool> {
+/// Speech decisions per 1 ms of key, and the bed's reduction per 1 ms of *bed* time (dB,
+/// positive = ducked; the meter's gain acts on the bed one lookahead earlier): runs `key`
+/// (mono) through an engine at the defaults.
+fn decisions(key: &[f32], sr: f32) -> (Vec<bool>, Vec<f32>) {
     let mut engine = Engine::new(sr, 1);
-    engine.set_params(&EngineParams::default());
+    let params = EngineParams::default();
+    engine.set_params(&params);
     let step = (sr / 1000.0) as usize;
     let mut bed = vec![0.0f32; step];
-    key.chunks(step)
+    let (d, g): (Vec<bool>, Vec<f32>) = key
+        .chunks(step)
         .map(|k| {
             engine.process_block(&mut [&mut bed[..k.len()]], &[k]);
-            engine.meter().speech_active
+            let m = engine.meter();
+            (m.speech_active, -20.0 * m.duck_gain.max(1e-6).log10())
         })
-        .collect()
+        .unzip();
+    let lat = params.lookahead_ms as usize;
+    (d, g[lat.min(g.len())..].to_vec())
 }
 
 fn mono(path: &Path) -> (Vec<f32>, f32) {
@@ -87,7 +94,7 @@ fn main() {
     for path in names {
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         let (key, sr) = mono(&path);
-        let d = decisions(&key, sr);
+        let (d, reduction) = decisions(&key, sr);
         if name.starts_with("ns_") {
             let starts: Vec<usize> = (1..d.len()).filter(|&i| d[i] && !d[i - 1]).collect();
             if !starts.is_empty() || d.first() == Some(&true) {
@@ -118,6 +125,7 @@ fn main() {
         let gt = serde_like::Json(std::fs::read_to_string(&gt_path).expect("gt"));
         let iv = intervals(&gt);
         let mut row = Vec::new();
+        let mut onsets = Vec::new();
         let mut flagged = 0;
         let mut total = 0;
         for &(s, e) in &iv {
@@ -129,11 +137,17 @@ fn main() {
             let delay = first.map_or(999, |i| i as i64 - a as i64);
             row.push(delay);
             delays.push(delay);
+            let first = &reduction[a.min(reduction.len())..(a + 50).min(reduction.len())];
+            let depth = -EngineParams::default().depth_db;
+            onsets.push(
+                (100.0 * first.iter().sum::<f32>() / first.len().max(1) as f32 / depth) as i32,
+            );
         }
         println!(
-            "{name:40} flagged {:.2}  delays ms {:?}",
+            "{name:40} flagged {:.2}  delays ms {:?}  onset % {:?}",
             flagged as f32 / total.max(1) as f32,
-            row
+            row,
+            onsets
         );
     }
     delays.sort();

@@ -18,6 +18,10 @@ pub struct DuckEnvelope {
     attack_samples: usize,
     /// Attack time of the phrase onset in progress, when shorter than Attack.
     onset_attack_samples: Option<usize>,
+    /// Samples left before that onset attack starts (a provisional phrase's confirmation).
+    onset_wait_samples: usize,
+    /// A withdrawn phrase is being undone (release at the attack's speed).
+    withdrawing: bool,
     hold_samples: usize,
     /// Hold added on top of Hold while a conversation is under way (see
     /// [`crate::conversation`]).
@@ -35,6 +39,8 @@ impl DuckEnvelope {
             hold_left_samples: 0,
             attack_samples: 0,
             onset_attack_samples: None,
+            onset_wait_samples: 0,
+            withdrawing: false,
             hold_samples: 0,
             extra_hold_samples: 0,
             release_samples: 0,
@@ -56,20 +62,39 @@ impl DuckEnvelope {
         self.extra_hold_samples = ms_to_samples(extra_hold_ms.max(0.0), self.sample_rate_hz);
     }
 
-    /// A phrase onset was confirmed and its first sample reaches the output in `time_left_ms`:
-    /// this attack is shortened to land by then (never below `min_attack_ms`, never above
-    /// Attack), so the first syllable is already clear. Inside a phrase this has no effect.
-    pub fn begin_onset(&mut self, time_left_ms: f32, min_attack_ms: f32) {
-        let floor = ms_to_samples(min_attack_ms, self.sample_rate_hz);
-        let left = ms_to_samples(time_left_ms.max(0.0), self.sample_rate_hz);
+    /// A phrase onset was confirmed and the duck must be in place in `time_left_ms`: the
+    /// attack starts now and lands by then, shortened when time is short (never below
+    /// `min_attack_ms`), so the first syllable is clear. `min_wait_ms` keeps the bed untouched
+    /// that long first (a provisional phrase that may still be withdrawn), the attack squeezed
+    /// into what is left, landing later only if it must. Starting at once rather than just in
+    /// time is deliberate: the onset time is an estimate from the key level, and a quiet voice
+    /// begins before its level says so. Inside a held duck this has no effect.
+    pub fn begin_onset(&mut self, time_left_ms: f32, min_attack_ms: f32, min_wait_ms: f32) {
+        let samples = |ms: f32| ms_to_samples(ms.max(0.0), self.sample_rate_hz);
+        let (floor, wait) = (samples(min_attack_ms), samples(min_wait_ms));
+        let left = samples(time_left_ms).saturating_sub(wait);
+        self.onset_wait_samples = wait;
         self.onset_attack_samples = Some(left.clamp(floor, self.attack_samples.max(floor)));
+    }
+
+    /// The phrase just begun was withdrawn (it was not speech): no hold, and whatever the
+    /// attack moved comes back at the attack's speed.
+    pub fn withdraw_onset(&mut self) {
+        self.hold_left_samples = 0;
+        self.onset_wait_samples = 0;
+        self.withdrawing = true;
     }
 
     /// Advances by `tick_samples` with the key `active` or not; returns the shaped amount
     /// (0 = untouched, 1 = full Depth) at the end of the tick.
     pub fn process_tick(&mut self, active: bool, tick_samples: usize) -> f32 {
         if active {
+            self.withdrawing = false;
             self.hold_left_samples = self.hold_samples + self.extra_hold_samples;
+            if self.onset_wait_samples > 0 {
+                self.onset_wait_samples = self.onset_wait_samples.saturating_sub(tick_samples);
+                return self.shaped();
+            }
             let attack = self
                 .onset_attack_samples
                 .map_or(self.attack_samples, |a| a.min(self.attack_samples));
@@ -80,8 +105,17 @@ impl DuckEnvelope {
         } else if self.hold_left_samples > 0 {
             self.hold_left_samples = self.hold_left_samples.saturating_sub(tick_samples);
         } else {
+            let release = if self.withdrawing {
+                self.onset_attack_samples.unwrap_or(self.attack_samples)
+            } else {
+                self.release_samples
+            };
+            self.amount = step_towards(self.amount, 0.0, tick_samples, release);
+            if self.amount == 0.0 {
+                self.withdrawing = false;
+            }
             self.onset_attack_samples = None;
-            self.amount = step_towards(self.amount, 0.0, tick_samples, self.release_samples);
+            self.onset_wait_samples = 0;
         }
         self.shaped()
     }
@@ -155,7 +189,7 @@ mod tests {
     #[test]
     fn onset_attack_lands_in_the_time_left() {
         let mut env = DuckEnvelope::new(SR, 50.0, 100.0, 300.0);
-        env.begin_onset(12.0, 5.0);
+        env.begin_onset(12.0, 5.0, 0.0);
         let mut n = 0;
         while env.process_tick(true, TICK) < 1.0 {
             n += 1;
@@ -171,11 +205,47 @@ mod tests {
         assert!((env.shaped() - 0.5).abs() < 0.05);
         // No time left: the floor applies.
         env.reset();
-        env.begin_onset(-30.0, 5.0);
+        env.begin_onset(-30.0, 5.0, 0.0);
         for _ in 0..ticks(5.0) {
             env.process_tick(true, TICK);
         }
         assert_eq!(env.shaped(), 1.0);
+    }
+
+    #[test]
+    fn provisional_onset_waits_and_a_withdrawal_is_not_heard() {
+        // 24 ms left, 10 ms Attack, but at least 17 ms untouched: the attack is squeezed into
+        // the 7 ms that remain.
+        let mut env = DuckEnvelope::new(SR, 10.0, 100.0, 300.0);
+        env.begin_onset(24.0, 5.0, 17.0);
+        for _ in 0..ticks(16.0) {
+            assert_eq!(env.process_tick(true, TICK), 0.0);
+        }
+        let mut n = ticks(16.0);
+        while env.process_tick(true, TICK) < 1.0 {
+            n += 1;
+        }
+        let ms = (n + 1) as f32 * TICK as f32 / SR * 1000.0;
+        assert!((ms - 24.0).abs() < 0.5, "{ms}");
+        // Withdrawn 16 ms after the start: the bed was never touched and is not held.
+        let mut env = DuckEnvelope::new(SR, 10.0, 100.0, 300.0);
+        env.begin_onset(24.0, 5.0, 17.0);
+        for _ in 0..ticks(16.0) {
+            env.process_tick(true, TICK);
+        }
+        env.withdraw_onset();
+        assert_eq!(env.process_tick(false, TICK), 0.0);
+        // Withdrawn after it moved: back at the attack's speed, no hold.
+        let mut env = DuckEnvelope::new(SR, 10.0, 100.0, 300.0);
+        env.begin_onset(10.0, 5.0, 0.0);
+        for _ in 0..ticks(3.0) {
+            env.process_tick(true, TICK);
+        }
+        env.withdraw_onset();
+        for _ in 0..ticks(3.0) + 1 {
+            env.process_tick(false, TICK);
+        }
+        assert_eq!(env.shaped(), 0.0);
     }
 
     #[test]

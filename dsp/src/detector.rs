@@ -69,8 +69,6 @@ pub struct SpeechFrame {
     /// How exactly the key repeats itself ([`Steadiness::measure`]), when there is enough of it
     /// to tell and the probability could make speech (see [`STEADINESS_FROM_PROBABILITY`]).
     pub steadiness: Option<f32>,
-    /// How voiced the key is ([`Steadiness::voicing`]), likewise (0 otherwise).
-    pub voicing: f32,
 }
 
 /// Steadiness is measured only for frames whose probability reaches this: below it no
@@ -182,15 +180,14 @@ impl KeyAnalyser {
         }
         self.tick_len += count;
         if let Some(probability) = self.speech.take() {
-            let (steadiness, voicing) = if probability >= STEADINESS_FROM_PROBABILITY {
-                (self.steadiness.measure(), self.steadiness.voicing())
+            let steadiness = if probability >= STEADINESS_FROM_PROBABILITY {
+                self.steadiness.measure()
             } else {
-                (None, 0.0)
+                None
             };
             self.pending_frame = Some(SpeechFrame {
                 probability,
                 steadiness,
-                voicing,
             });
         }
     }

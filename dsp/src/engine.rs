@@ -40,6 +40,11 @@ pub const MIN_ONSET_ATTACK_MS: f32 = 5.0;
 /// rises from below the threshold (a soft consonant, a breathy start), so the bed must make room
 /// slightly before the key crosses it.
 pub const ONSET_PRE_ROLL_MS: f32 = 30.0;
+/// How long a provisional phrase (see [`crate::speech::PROVISIONAL_FRAMES`]) leaves the bed
+/// untouched, ms: its confirming frames plus two ticks, so a withdrawal lands before the
+/// attack starts.
+pub const PROVISIONAL_WAIT_MS: f32 =
+    crate::speech::PROVISIONAL_FRAMES as f32 * crate::speech::FRAME_MS + 2.0 * TICK_MS;
 
 /// A snapshot for meters, updated every tick (linear values; dB on reading, so the audio
 /// thread pays no logarithms for meters).
@@ -460,8 +465,18 @@ impl Engine {
         if speech && !was_speech {
             // The phrase began at its level onset; its first sample reaches the output after
             // the lookahead. Land the attack by then (minus the pre-roll).
+            // A provisional phrase leaves the bed untouched until it can have been withdrawn.
             let left_ms = self.params.lookahead_ms - self.gate.since_onset_ms() - ONSET_PRE_ROLL_MS;
-            self.envelope.begin_onset(left_ms, MIN_ONSET_ATTACK_MS);
+            let min_wait_ms = if self.gate.provisional() {
+                PROVISIONAL_WAIT_MS
+            } else {
+                0.0
+            };
+            self.envelope
+                .begin_onset(left_ms, MIN_ONSET_ATTACK_MS, min_wait_ms);
+        }
+        if self.gate.withdrawn() {
+            self.envelope.withdraw_onset();
         }
         let extra_hold_ms = self.conversation.process_tick(speech);
         self.envelope.set_extra_hold(extra_hold_ms);
@@ -733,6 +748,54 @@ mod tests {
             "ducked by {} dB",
             -gain_to_db(worst)
         );
+    }
+
+    /// A harmonic buzz (`harmonics` partials of `f0_hz`, 1/h amplitudes) sounding where `on`
+    /// says, switched on and off abruptly.
+    fn gated_buzz(f0_hz: f32, harmonics: usize, n: usize, on: impl Fn(usize) -> bool) -> Vec<f32> {
+        (0..n)
+            .map(|i| {
+                let t = i as f32 / SR;
+                let x: f32 = (1..=harmonics)
+                    .map(|h| (std::f32::consts::TAU * f0_hz * h as f32 * t).sin() / h as f32)
+                    .sum();
+                if on(i) { 0.2 * x } else { 0.0 }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn buzz_after_silence_and_its_abrupt_end_do_not_duck() {
+        // The detector scores a harmonic buzz 0.56-0.78, above the on-probability, from its
+        // second frame and for 50 ms after it is cut: steadiness must veto the start while the
+        // buzz is young and the frames around its end.
+        let p = EngineParams::default();
+        let n = 5 * 48_000;
+        let once = |i: usize| (24_000..96_000).contains(&i);
+        let bursts = |i: usize| i % 48_000 < 28_800;
+        for (label, key) in [
+            (
+                "120 Hz, 19 harmonics, 0.5-2.0 s",
+                gated_buzz(120.0, 19, n, once),
+            ),
+            (
+                "140 Hz, 7 harmonics, 0.5-2.0 s",
+                gated_buzz(140.0, 7, n, once),
+            ),
+            (
+                "140 Hz, 7 harmonics, 0.6 s on / 0.4 s off",
+                gated_buzz(140.0, 7, n, bursts),
+            ),
+        ] {
+            let out = render(&p, &vec![1.0; n], &key, 256);
+            let lat = ms_to_samples(p.lookahead_ms, SR);
+            let worst = out[lat..].iter().fold(1.0f32, |m, &x| m.min(x));
+            assert!(
+                gain_to_db(worst) > -0.5,
+                "{label}: ducked by {} dB",
+                -gain_to_db(worst)
+            );
+        }
     }
 
     #[test]

@@ -15,17 +15,26 @@
 //!   shortens its attack to land the duck before that onset reaches the listener, through the
 //!   lookahead.
 //!
-//! The key is speech while it is above Threshold and the detector's probability is above
-//! Sensitivity's threshold ([`on_probability`], 0.5 at 50 %); once speech, it stays speech while
-//! the probability is above a lower threshold ([`OFF_HYSTERESIS`] under it), so a syllable that
-//! scores 0.4 inside a phrase does not break it. Two guards keep the detector's known mistakes
-//! out: a phrase starts only on a frame that follows one already above the lower threshold (a
-//! single confident frame is a transient: a breath scored 0.51 for one frame), and never on a
-//! *steady* sound ([`crate::steady`]: tones, hum and buzz repeat themselves exactly, which the
-//! detector does not notice), which also ends a phrase. A sound younger than its steadiness can
-//! be known (~40 ms) needs [`YOUNG_MARGIN`] more probability. No duck is ever started on level or pitch alone
-//! (no provisional duck that the detector would have to withdraw, which would be heard as a
-//! dip): the detector confirms first, and the lookahead gives it the time to.
+//! The key is speech while it is above Threshold and the detector's probability is at or
+//! above Sensitivity's threshold ([`on_probability`], 0.55 at 50 %); once speech, it stays
+//! speech while the probability is above a lower threshold ([`OFF_HYSTERESIS`] under it), so a
+//! syllable that scores 0.4 inside a phrase does not break it. Guards keep the detector's known
+//! mistakes out:
+//!
+//! * a phrase starts only on a frame that follows one already above the lower threshold (a
+//!   single confident frame is a transient: a breath scored 0.51 for one frame);
+//! * never on a *steady* sound ([`crate::steady`]: tones, hum and buzz repeat themselves
+//!   exactly, which the detector does not notice): a frame at [`STEADY`] ends a phrase, one at
+//!   [`START_STEADY`] cannot start one, and none starts for [`STEADY_HANG_MS`] after a steady
+//!   frame (the frames around a cut no longer repeat while the probability lingers);
+//! * a sound whose steadiness is not known yet needs [`YOUNG_MARGIN`] more probability, and a
+//!   start on a sound younger than [`YOUNG_MS`] that looks suspicious (nearly steady already,
+//!   or a steady sound was heard in the last [`STEADY_MEMORY_MS`]) is *provisional*: the next
+//!   frame withdraws it if it nearly repeats itself. The envelope leaves the bed untouched
+//!   until then, so a withdrawal is not heard.
+//!
+//! No duck is ever started on level or pitch alone: the detector confirms first, and the
+//! lookahead gives it the time to.
 //!
 //! Between words and speakers the decision lets go late by itself (the detector's probability
 //! takes 110-170 ms to fall under 0.35 after a phrase ends), and Hold and the S-curve release
@@ -37,13 +46,54 @@ use crate::steady::STEADY;
 /// Frames of the detector, ms (see [`crate::vad::FRAME_MS`]).
 pub use crate::vad::FRAME_MS;
 
-/// Frames in a row at [`STEADY`] or above that make the key a steady sound, not speech (48 ms).
-/// Speech on the shared stems reaches it on two frames in a row at most.
+/// Frames in a row at [`STEADY`] or above that make the key a steady sound, not speech: one.
+/// Speech never reads it (0 of 19,096 frames scored 0.4 or more on the corpus's phone-band,
+/// quiet, noisy, overlapped and whispered transforms of the shared dialogue).
 pub const STEADY_FRAMES: u32 = 1;
-/// A sound too young for its steadiness to be known (its first ~40 ms) starts a phrase only
-/// with this much more probability: steady tones and hum, just begun, score up to 0.64 there
-/// and are not yet recognisable as steady; speech that starts that clearly scores 0.7-0.9.
+/// A sound too young for its steadiness to be known starts a phrase only with this much more
+/// probability: steady tones, hum and buzz, just begun, score up to 0.64 there and are not yet
+/// recognisable as steady; speech that starts that clearly scores 0.7-0.9.
 pub const YOUNG_MARGIN: f32 = 0.15;
+/// A sound's steadiness is known this long after it began, ms: from then on the comparison at
+/// the shortest lag ([`crate::steady::MIN_LAG_MS`], 32 ms) of the latest frame (16 ms) lies
+/// inside the sound, with one more frame for the level path's filters to settle. Before, a
+/// steady sound reads "not quite steady" (a buzz: 0.86, then 0.98, then 1.000) while the
+/// detector may already score it as speech (a buzz in bursts: 0.75 in its third frame). A
+/// phrase that starts on a younger sound is therefore *provisional* for
+/// [`PROVISIONAL_FRAMES`].
+pub const YOUNG_MS: f32 = crate::steady::MIN_LAG_MS + 2.0 * FRAME_MS;
+/// Steadiness from which a young sound's start is provisional. A steady sound just begun
+/// reads 0.86-0.98 (its comparison reaches partly into the silence before it); speech at the
+/// start of a phrase mostly reads lower.
+pub const PROVISIONAL_FROM: f32 = 0.8;
+/// For this long after a steady sound, every young sound's start is provisional, ms: a steady
+/// sound that comes back (a buzzer, a phone vibrating in bursts) is scored as speech by the
+/// detector more confidently each time (0.61-0.77 from its third burst), while its first frames
+/// can read anything (0.57). Speech never reads [`STEADY`], so this costs it nothing unless a
+/// steady sound shares the key.
+pub const STEADY_MEMORY_MS: f32 = 5_000.0;
+/// Frames after a provisional start in which a nearly steady reading ([`START_STEADY`])
+/// withdraws the phrase. The envelope has not moved yet: a phrase confirmed early waits for
+/// its onset to come out of the lookahead (see [`crate::ballistics::DuckEnvelope::begin_onset`]),
+/// so the withdrawal is not heard. One frame: waiting longer would eat the time the lookahead
+/// gives the duck to land.
+pub const PROVISIONAL_FRAMES: u32 = 1;
+/// A frame belongs to a sound younger than [`YOUNG_MS`] when the key level, at some tick in
+/// the last [`YOUNG_MS`], was this far under the frame's mean level, dB: the sound rose out
+/// of silence, or out of a much quieter floor, within that time.
+pub const YOUNG_RISE_DB: f32 = 20.0;
+/// Capacity of the tick-level history the youth test looks back over (1 ms ticks: 128 ms).
+const RECENT_TICKS: usize = 128;
+/// Steadiness at or above which a frame cannot *start* a phrase, and withdraws a provisional
+/// one. A steady sound just begun reads below [`STEADY`] while part of its comparison still
+/// reaches into the silence and the filters' start-up before it (buzzes: 0.57-0.88, then
+/// 0.996-0.998, then 1.000); speech frames read 0.99 or more 0.35 % of the time, though the
+/// first vowel of a phrase often reads 0.93-0.97 (0.95 withdrew real phrases).
+pub const START_STEADY: f32 = 0.99;
+/// A steady sound keeps vetoing phrase starts this long after its last steady frame, ms: the
+/// frames around its end (a cut, a fade) no longer repeat themselves while the detector's
+/// probability still carries the sound (0.73-0.78 for 40 ms after a buzz is cut).
+pub const STEADY_HANG_MS: f32 = 64.0;
 
 /// A rise of the key level this far over its running minimum marks a phrase onset, dB.
 /// Speech rises 20-40 dB out of the pauses between phrases; 10 dB is clear of the flutter of a
@@ -62,10 +112,10 @@ pub const ASSUMED_ONSET_MS: f32 = 25.0;
 /// How far under the starting probability a phrase may dip and stay speech.
 pub const OFF_HYSTERESIS: f32 = 0.15;
 
-/// Detector probability that starts speech for a Sensitivity in %: 0 % -> 0.75 (only clear
-/// speech), 50 % -> 0.5 (the detector's own decision point), 100 % -> 0.25 (whispers, distant
-/// or heavily processed voices; more risk from speech-like sounds). Linear, so the control is
-/// monotonic and even.
+/// Detector probability that starts speech for a Sensitivity in %: 0 % -> 0.80 (only clear
+/// speech), 50 % -> 0.55 (just above the detector's own decision point: breaths and a 250 Hz
+/// tone reach 0.45-0.49 on the corpus), 100 % -> 0.30 (whispers, distant or heavily processed
+/// voices; more risk from speech-like sounds). Linear, so the control is monotonic and even.
 pub fn on_probability(sensitivity_pct: f32) -> f32 {
     0.80 - 0.005 * sensitivity_pct.clamp(0.0, 100.0)
 }
@@ -81,11 +131,27 @@ pub struct SpeechGate {
     probability: f32,
     /// Frames in a row the key repeated itself.
     steady_frames: u32,
+    /// Time since the last steady frame, ms.
+    since_steady_ms: f32,
+    /// Frames left in which the phrase in progress can be withdrawn ([`PROVISIONAL_FRAMES`]).
+    provisional_frames: u32,
+    /// The latest frame withdrew a provisional phrase.
+    withdrawn: bool,
     active: bool,
     /// Time since the key level last rose out of silence, ms.
     since_level_onset_ms: f32,
     /// Whether the level was above the floor and risen over its minimum last tick.
     level_was_up: bool,
+    /// Key power of the latest ticks (ring), for the youth test.
+    recent_powers: [f32; RECENT_TICKS],
+    recent_pos: usize,
+    /// Ticks the youth test looks back over ([`YOUNG_MS`]).
+    young_ticks: usize,
+    /// Sum and count of the tick powers since the last detector frame.
+    frame_power_sum: f32,
+    frame_ticks: u32,
+    /// Power ratio of [`YOUNG_RISE_DB`] (below 1).
+    young_ratio: f32,
     /// Running minimum of the key power (linear); starts at the first tick's level.
     floor_power: f32,
     /// Per-tick factor the running minimum may rise by.
@@ -103,9 +169,18 @@ impl SpeechGate {
             detector_on: false,
             probability: 0.0,
             steady_frames: 0,
+            since_steady_ms: f32::INFINITY,
+            provisional_frames: 0,
+            withdrawn: false,
             active: false,
             since_level_onset_ms: f32::INFINITY,
             level_was_up: false,
+            recent_powers: [0.0; RECENT_TICKS],
+            recent_pos: 0,
+            young_ticks: ((YOUNG_MS / tick_ms).ceil() as usize).clamp(1, RECENT_TICKS),
+            frame_power_sum: 0.0,
+            frame_ticks: 0,
+            young_ratio: 10f32.powf(-YOUNG_RISE_DB / 10.0),
             floor_power: f32::MAX,
             floor_rise: 10f32.powf(FLOOR_RISE_DB_PER_S * tick_ms * 0.001 / 10.0),
             rise_ratio: 10f32.powf(ONSET_RISE_DB / 10.0),
@@ -136,7 +211,14 @@ impl SpeechGate {
             self.since_level_onset_ms += self.tick_ms;
         }
         self.level_was_up = up;
+        self.recent_powers[self.recent_pos] = power;
+        self.recent_pos = (self.recent_pos + 1) % RECENT_TICKS;
+        self.frame_power_sum += power;
+        self.frame_ticks += 1;
+        self.since_steady_ms += self.tick_ms;
+        self.withdrawn = false;
         if let Some(f) = frame {
+            let young = self.young();
             let (p, previous) = (f.probability, self.probability);
             self.probability = p;
             self.steady_frames = match f.steadiness {
@@ -144,16 +226,32 @@ impl SpeechGate {
                 _ => 0,
             };
             let steady = self.steady_frames >= STEADY_FRAMES;
+            if steady {
+                self.since_steady_ms = 0.0;
+            }
             let off = (self.on_probability - OFF_HYSTERESIS).max(0.05);
+            let nearly_steady = f.steadiness.is_some_and(|s| s >= START_STEADY);
             self.detector_on = if self.detector_on {
-                p >= off && !steady
+                // A provisional phrase is withdrawn if its next frame nearly repeats itself.
+                self.withdrawn = self.provisional_frames > 0 && nearly_steady;
+                self.provisional_frames = self.provisional_frames.saturating_sub(1);
+                p >= off && !steady && !self.withdrawn
             } else {
                 // A phrase starts on a confident frame that follows a rising one (a lone
-                // confident frame is a transient), of a sound that is not steady, or that is
-                // too young to tell but clearly speech.
-                let young = f.steadiness.is_none();
-                let needed = self.on_probability + if young { YOUNG_MARGIN } else { 0.0 };
-                p >= needed && previous >= off && !steady
+                // confident frame is a transient), of a sound that is not steady and has not
+                // just been, or that is too young to tell but clearly speech.
+                let needed = match f.steadiness {
+                    None => self.on_probability + YOUNG_MARGIN,
+                    Some(_) if nearly_steady => f32::INFINITY,
+                    Some(_) => self.on_probability,
+                };
+                let start = p >= needed && previous >= off && self.since_steady_ms > STEADY_HANG_MS;
+                let suspicious = f.steadiness.is_none_or(|s| s >= PROVISIONAL_FROM)
+                    || self.since_steady_ms < STEADY_MEMORY_MS;
+                if start && young && suspicious {
+                    self.provisional_frames = PROVISIONAL_FRAMES;
+                }
+                start
             };
         }
         self.active = above_floor && self.detector_on;
@@ -163,6 +261,17 @@ impl SpeechGate {
     /// Whether the key counts as speech now.
     pub fn active(&self) -> bool {
         self.active
+    }
+
+    /// Whether the phrase in progress is provisional: it may still be withdrawn (see
+    /// [`PROVISIONAL_FRAMES`]).
+    pub fn provisional(&self) -> bool {
+        self.active && self.provisional_frames > 0
+    }
+
+    /// Whether the latest frame withdrew a provisional phrase.
+    pub fn withdrawn(&self) -> bool {
+        self.withdrawn
     }
 
     /// Latest detector probability, 0..=1.
@@ -187,10 +296,28 @@ impl SpeechGate {
         self.detector_on = false;
         self.probability = 0.0;
         self.steady_frames = 0;
+        self.since_steady_ms = f32::INFINITY;
+        self.provisional_frames = 0;
+        self.withdrawn = false;
         self.active = false;
         self.since_level_onset_ms = f32::INFINITY;
         self.level_was_up = false;
+        self.recent_powers.fill(0.0);
+        self.frame_power_sum = 0.0;
+        self.frame_ticks = 0;
         self.floor_power = f32::MAX;
+    }
+
+    /// Whether the sound of the frame just completed is younger than [`YOUNG_MS`] (see
+    /// [`YOUNG_RISE_DB`]); starts the next frame's level sum.
+    fn young(&mut self) -> bool {
+        let mean = self.frame_power_sum / self.frame_ticks.max(1) as f32;
+        (self.frame_power_sum, self.frame_ticks) = (0.0, 0);
+        let newest = self.recent_pos + RECENT_TICKS;
+        let lowest = (0..self.young_ticks)
+            .map(|back| self.recent_powers[(newest - 1 - back) % RECENT_TICKS])
+            .fold(f32::INFINITY, f32::min);
+        lowest < mean * self.young_ratio
     }
 }
 
@@ -212,7 +339,6 @@ mod tests {
             let frame = (t % 16 == 15).then_some(SpeechFrame {
                 probability: p,
                 steadiness: s,
-                voicing: 0.3,
             });
             last = g.process_tick(power(level_db), level_db > -60.0, frame);
         }
@@ -256,6 +382,36 @@ mod tests {
         run(&mut g, 160, -30.0, 0.45);
         assert!(!run_with(&mut g, 48, -30.0, 0.6, None));
         assert!(run_with(&mut g, 16, -30.0, 0.75, None));
+    }
+
+    #[test]
+    fn a_steady_sound_vetoes_starts_while_young_at_its_end_and_when_it_returns() {
+        // Nearly steady (0.99-0.999) cannot start a phrase, though it would not end one.
+        let mut g = SpeechGate::new(TICK_MS, 50.0);
+        run(&mut g, 160, -30.0, 0.45);
+        assert!(!run_with(&mut g, 48, -30.0, 0.8, Some(0.995)));
+        assert!(run_with(&mut g, 16, -30.0, 0.8, Some(0.5)));
+        assert!(run_with(&mut g, 16, -30.0, 0.8, Some(0.995)));
+        // A steady sound, then its end (not steady, still scored as speech): no start until
+        // STEADY_HANG_MS after its last steady frame.
+        let mut g = SpeechGate::new(TICK_MS, 50.0);
+        run_with(&mut g, 320, -30.0, 0.75, Some(1.0));
+        assert!(!run_with(&mut g, 64, -30.0, 0.75, Some(0.6)));
+        assert!(run_with(&mut g, 16, -30.0, 0.75, Some(0.6)));
+        // The steady sound comes back after a second of silence: its young start is
+        // provisional and withdrawn by the nearly steady frame after it.
+        run_with(&mut g, 1_000, -150.0, 0.3, None);
+        run_with(&mut g, 32, -20.0, 0.5, None);
+        assert!(run_with(&mut g, 16, -20.0, 0.7, Some(0.57)));
+        assert!(g.provisional());
+        assert!(!run_with(&mut g, 16, -20.0, 0.75, Some(0.997)));
+        assert!(g.withdrawn());
+        // Speech long after any steady sound, rising out of silence: not provisional.
+        let mut g = SpeechGate::new(TICK_MS, 50.0);
+        run(&mut g, 500, -150.0, 0.2);
+        run(&mut g, 32, -25.0, 0.5);
+        assert!(run(&mut g, 16, -25.0, 0.7));
+        assert!(!g.provisional());
     }
 
     #[test]
