@@ -1,5 +1,5 @@
 //! Prints, for each 16 ms frame of the voice detector over a key file (WAV or FLAC, first
-//! channel), the speech probability, the steadiness and the key level: what the speech gate
+//! channel), the speech probability, the steadiness, the voicing and the key level: what the speech gate
 //! sees. `cargo run --release -p underscore-dsp --example trace_frames -- KEY.wav [until_s]`
 
 use underscore_dsp::detector::KeyAnalyser;
@@ -22,9 +22,10 @@ fn main() {
         }
         if let Some(f) = t.frame {
             println!(
-                "{ms:6} ms p {:.2} steadiness {} level {:.1} dBFS",
+                "{ms:6} ms p {:.2} steadiness {} voicing {:.2} level {:.1} dBFS",
                 f.probability,
                 f.steadiness.map_or("-".into(), |s| format!("{s:.4}")),
+                f.voicing,
                 t.level_db()
             );
         }

@@ -69,6 +69,9 @@ pub struct SpeechFrame {
     /// How exactly the key repeats itself ([`Steadiness::measure`]), when there is enough of it
     /// to tell and the probability could make speech (see [`STEADINESS_FROM_PROBABILITY`]).
     pub steadiness: Option<f32>,
+    /// Pitch periodicity of the latest 25 ms ([`Steadiness::voicing`]), 0..=1, measured when
+    /// the probability could make speech (else 0).
+    pub voicing: f32,
 }
 
 /// Steadiness is measured only for frames whose probability reaches this: below it no
@@ -180,14 +183,15 @@ impl KeyAnalyser {
         }
         self.tick_len += count;
         if let Some(probability) = self.speech.take() {
-            let steadiness = if probability >= STEADINESS_FROM_PROBABILITY {
-                self.steadiness.measure()
+            let (steadiness, voicing) = if probability >= STEADINESS_FROM_PROBABILITY {
+                (self.steadiness.measure(), self.steadiness.voicing())
             } else {
-                None
+                (None, 0.0)
             };
             self.pending_frame = Some(SpeechFrame {
                 probability,
                 steadiness,
+                voicing,
             });
         }
     }

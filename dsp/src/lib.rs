@@ -6,7 +6,7 @@
 //! Audio flows one way:
 //!
 //! ```text
-//! key --> detector (speech-band level, voicing) --> speech gate --> ballistics (attack, hold,
+//! key --> detector (16 kHz: probability; level; steadiness) --> speech gate --> ballistics (attack, hold,
 //!                                                                   release: duck amount)
 //!  |                                                                        |
 //!  +--> spectral: key band levels --+                                        v
@@ -19,8 +19,9 @@
 //!                                          and the rest (untouched) -----------+
 //! ```
 //!
-//! [`detector`] measures the key's speech-band level and voicing, [`speech`] decides whether it
-//! is speech, [`ballistics`] turns that into a duck amount, [`channels`] spreads the duck over
+//! [`detector`] resamples the key to 16 kHz ([`resample`]) and measures its speech probability
+//! ([`vad`]), speech-band level, steadiness and voicing ([`steady`]); [`speech`] decides whether
+//! it is speech and when the phrase began, [`conversation`] extends Hold in a conversation, [`ballistics`] turns that into a duck amount, [`channels`] spreads the duck over
 //! the sound field, [`control_delay`] lines the control values up with the delayed audio, and
 //! [`delay`] is the lookahead. In Spectral mode, [`spectral`] splits the delayed bed (one FFT
 //! window later) into the part that masks the dialogue, which gets the duck, and the rest.

@@ -13,6 +13,10 @@
 //! most two frames in a row, and the bundled espeak voices never. Cost: 129 lags of a 64-sample
 //! dot product per 16 ms frame, computed only when the detector's probability could make
 //! speech.
+//!
+//! The same history gives the frame's *voicing* ([`Steadiness::voicing`]): pitch periodicity,
+//! which tells a vowel (0.78-0.98) from a breath or noise (0.1-0.53) where the detector scores
+//! them alike; the speech gate lets voiced frames start a phrase sooner.
 
 use crate::units::dot;
 
@@ -24,6 +28,12 @@ pub const MIN_LAG_MS: f32 = 32.0;
 pub const MAX_LAG_MS: f32 = 64.0;
 /// Correlation at or above which a frame repeats an earlier one.
 pub const STEADY: f32 = 0.999;
+/// Window of the voicing measure, ms: two periods of an 80 Hz voice.
+pub const VOICING_WINDOW_MS: f32 = 25.0;
+/// Shortest pitch period searched for voicing, ms (400 Hz).
+pub const MIN_PERIOD_MS: f32 = 2.5;
+/// Longest pitch period searched for voicing, ms (80 Hz).
+pub const MAX_PERIOD_MS: f32 = 12.5;
 /// Below this energy (per sample, linear) a segment is silence and says nothing.
 const SILENT_POWER: f32 = 1e-12;
 
@@ -37,6 +47,9 @@ pub struct Steadiness {
     write: usize,
     min_lag: usize,
     max_lag: usize,
+    voicing_window: usize,
+    min_period: usize,
+    max_period: usize,
 }
 
 impl Steadiness {
@@ -45,12 +58,16 @@ impl Steadiness {
         let min_lag = (MIN_LAG_MS * 0.001 * rate_hz).round() as usize;
         let max_lag = (MAX_LAG_MS * 0.001 * rate_hz).round() as usize;
         let len = max_lag + FRAME;
+        let samples = |ms: f32| (ms * 0.001 * rate_hz).round() as usize;
         Self {
             history: vec![0.0; 2 * len],
             len,
             write: 0,
             min_lag,
             max_lag,
+            voicing_window: samples(VOICING_WINDOW_MS),
+            min_period: samples(MIN_PERIOD_MS),
+            max_period: samples(MAX_PERIOD_MS),
         }
     }
 
@@ -94,6 +111,28 @@ impl Steadiness {
             best = best.max(r);
         }
         Some(best.min(1.0))
+    }
+
+    /// Voicing: the highest correlation of the newest [`VOICING_WINDOW_MS`] with itself one
+    /// pitch period earlier ([`MIN_PERIOD_MS`]-[`MAX_PERIOD_MS`], 80-400 Hz), normalised by the
+    /// *mean* energy of the two windows, `2 x.y / (x.x + y.y)`, so a decaying ring (a thump's,
+    /// a click's) scores low though it is periodic. About 0.9 in a vowel, below 0.5 in noise and
+    /// breaths; 0 in silence.
+    pub fn voicing(&self) -> f32 {
+        let window = &self.history[self.write..self.write + self.len];
+        let current = &window[self.len - self.voicing_window..];
+        let current_power = dot(current, current);
+        if current_power < SILENT_POWER * self.voicing_window as f32 {
+            return 0.0;
+        }
+        let mut best = 0.0f32;
+        for lag in self.min_period..=self.max_period {
+            let end = self.len - lag;
+            let earlier = &window[end - self.voicing_window..end];
+            let power = current_power + dot(earlier, earlier);
+            best = best.max(2.0 * dot(current, earlier) / power);
+        }
+        best.clamp(0.0, 1.0)
     }
 
     /// Back to silence.

@@ -56,8 +56,8 @@ pub fn flush_denormal(x: f32) -> f32 {
 }
 
 /// Dot product with eight independent partial sums, so the compiler can vectorise it (a single
-/// running `f32` sum is a serial dependency chain). Used by the decimator and the voicing
-/// analysis, the two hot inner loops of the key path.
+/// running `f32` sum is a serial dependency chain). Used by the resampler, the decimator and the
+/// steadiness and voicing measures, the hot inner loops of the key path.
 #[inline]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; 8];
