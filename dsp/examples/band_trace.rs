@@ -1,5 +1,5 @@
 //! Runs a scene through the engine in Spectral mode and prints, per band, the dialogue's
-//! long-term and soft levels, the bed level and the reduction, averaged over the frames where
+//! mean level, the bed level after and before ducking and the reduction, averaged over the frames where
 //! speech was detected.
 //! `DEPTH_DB=-30 cargo run --release -p underscore-dsp --example band_trace -- dx.flac bed.flac` (WAV or FLAC)
 
@@ -43,9 +43,8 @@ fn main() {
                 let hz: f32 = hz.parse().expect("BAND_HZ");
                 let i = (0..a.bands).find(|&i| a.centre_hz[i] >= hz).unwrap_or(0);
                 println!(
-                    "t {:.2} soft {:.1} dialogue {:.1} bed {:.1} reduction {:.1}",
+                    "t {:.2} dialogue {:.1} bed {:.1} reduction {:.1}",
                     pos as f32 / sr,
-                    a.dialogue_soft_db[i],
                     a.dialogue_db[i],
                     a.bed_db[i],
                     a.reduction_db[i]
@@ -55,7 +54,7 @@ fn main() {
                 let row = [
                     a.centre_hz[i],
                     a.dialogue_db[i],
-                    a.dialogue_soft_db[i],
+                    a.bed_db[i] - a.reduction_db[i],
                     a.bed_db[i],
                     a.reduction_db[i],
                 ];
@@ -71,7 +70,9 @@ fn main() {
         underscore_io::write_wav(std::path::Path::new(&path), sr as u32, &out).expect("write");
         eprintln!("latency {}", engine.latency_samples());
     }
-    println!("band_hz dialogue_db soft_db bed_db reduction_db (means over {frames} speech frames)");
+    println!(
+        "band_hz dialogue_db bed_after_db bed_db reduction_db (means over {frames} speech frames)"
+    );
     for s in sums.iter().take(engine.band_analysis().bands) {
         let m: Vec<f64> = s.iter().map(|v| v / frames.max(1) as f64).collect();
         println!(

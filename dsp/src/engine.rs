@@ -338,6 +338,7 @@ impl Engine {
             (self.gains_from, self.plain_from) = (self.gains_to, self.plain_to);
         }
         self.delay.set_delay(lookahead, !self.started);
+        self.spectral.set_key_lead(lookahead);
         self.threshold_powers = ThresholdPowers::new(p.threshold_db);
         self.params = p;
         self.delays = self.delay_ticks();

@@ -38,7 +38,6 @@ pub mod delay;
 pub mod detector;
 pub mod engine;
 pub mod filter;
-pub mod quantile;
 pub mod ramp;
 pub mod resample;
 pub mod settings;

@@ -1,6 +1,14 @@
 //! Spectral, masking-aware ducking: the bed is lowered only in the auditory bands where it masks
 //! the dialogue, and only as far as needed for the dialogue to stand Clarity dB above it there.
 //!
+//! **Clarity** is the dialogue-to-bed ratio per auditory band while the dialogue speaks, the
+//! dialogue at its *mean* level (its long-term spectrum, power-averaged over speech) and the
+//! bed as heard, after ducking: the ratio a mixer reads on a band meter and hears as the voice
+//! sitting over the bed. (It was measured against the dialogue's 20th-percentile level, its
+//! weak consonants; on real scenes that target lay 10-15 dB further down, out of reach within
+//! any Depth, so every band sat at the Depth cap and Clarity 5, 15 and 25 dB sounded the same.)
+//! [`SpeechBandRatio`] is the readout of that quantity the editor and the render report show.
+//!
 //! STFT: sqrt-Hann windows for analysis and synthesis with 50 % overlap (their squares sum to
 //! one, so unit gains reconstruct the bed exactly); 1024 points at 44.1/48 kHz, scaled with the
 //! sample rate (2048 at 96 kHz, 4096 at 192 kHz) so time resolution stays ~21 ms. Latency: one
@@ -37,7 +45,6 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use crate::bands::{BandLayout, MAX_BANDS};
 use crate::channels::MAX_CHANNELS;
 use crate::detector::one_pole_coeff;
-use crate::quantile::LevelHistogram;
 use crate::units::{db_to_gain, power_to_db, sanitize};
 
 /// FFT size at 48 kHz; other rates scale it by a power of two to keep ~21 ms windows.
@@ -54,6 +61,12 @@ pub const BED_SMOOTHING_MS: f32 = 300.0;
 /// 1.2x it, from the high edge down to 1/1.2 of it): no step at the edges, and nothing outside
 /// Focus is touched.
 pub const FOCUS_FADE_RATIO: f32 = 1.2;
+/// Bins this close to a bin outside Focus are left alone too, so a tone just outside Focus is
+/// not reduced through the bins its spectrum spreads into. The analysis and synthesis windows
+/// (sqrt-Hann, i.e. sine) spread a steady tone over a main lobe of +-1.5 bins; past 2 bins what
+/// remains is under -30 dB of it. Without this guard an unseen drama scene's piano lost 2.6 dB
+/// under 120 Hz (the 47 Hz bins of the 1024-point STFT at 48 kHz straddle the Focus Low edge).
+pub const FOCUS_GUARD_BINS: usize = 2;
 /// A band's reduction rises over this time constant, ms (a masked band is cleared quickly)...
 pub const REDUCTION_RISE_MS: f32 = 200.0;
 /// ...and falls over this one, ms: inside a phrase the per-band reduction is held almost still,
@@ -64,12 +77,6 @@ pub const REDUCTION_FALL_MS: f32 = 500.0;
 /// worth unmasking: they get no reduction (a bed's hi-hat is not ducked because the voice
 /// happens to have no energy there), dB.
 pub const DIALOGUE_RANGE_DB: f32 = 35.0;
-/// The dialogue's soft level per band is this quantile of its frame levels while it speaks
-/// (0.2: the level it exceeds 80 % of the time: weak consonants, syllable tails).
-pub const SOFT_QUANTILE: f32 = 0.2;
-/// Memory of the soft level, s of speech: long enough for a stable percentile over several
-/// sentences, short enough to follow a change of speaker or microphone.
-pub const SOFT_MEMORY_S: f32 = 5.0;
 /// The long-term average speech spectrum (Byrne et al. 1994, both sexes): third-octave band
 /// levels in dB at 125 Hz..16 kHz. Before a session's dialogue has spoken, its spectrum is
 /// taken to be this shape at the first speech frame's level, so the first line after a reset
@@ -117,11 +124,6 @@ fn ltass_density(f_hz: f32) -> f32 {
     10f32.powf(db / 10.0)
 }
 
-/// Where the soft level starts, under the first speech frame's level, dB.
-pub const SOFT_START_BELOW_DB: f32 = 15.0;
-/// Frames more than this far under the dialogue's long-term level are pauses inside a phrase,
-/// not soft speech, dB: they do not move the soft level.
-pub const PAUSE_BELOW_DB: f32 = 25.0;
 /// Bands quieter than this (dialogue or bed) are ignored, dBFS: nothing to unmask, or nothing
 /// masking.
 pub const SILENT_BAND_DB: f32 = -100.0;
@@ -153,14 +155,18 @@ pub struct BandAnalysis {
     pub centre_hz: [f32; MAX_BANDS],
     /// Dialogue spectrum (speech-gated, smoothed), dBFS per band.
     pub dialogue_db: [f32; MAX_BANDS],
-    /// The dialogue's soft level (what Clarity is measured against), dBFS per band.
-    pub dialogue_soft_db: [f32; MAX_BANDS],
     /// Bed spectrum (smoothed, before ducking), dBFS per band.
     pub bed_db: [f32; MAX_BANDS],
     /// How far the band misses Clarity (masking overlap), dB (>= 0).
     pub overlap_db: [f32; MAX_BANDS],
     /// Reduction applied now, dB (>= 0).
     pub reduction_db: [f32; MAX_BANDS],
+    /// The dialogue's band powers heard with this frame's bed, and the bed's (unsmoothed, before
+    /// ducking), dBFS: what [`SpeechBandRatio`] sums.
+    pub dialogue_frame_db: [f32; MAX_BANDS],
+    pub bed_frame_db: [f32; MAX_BANDS],
+    /// Whether the dialogue heard with this frame's bed was speech.
+    pub speech: bool,
 }
 
 impl Default for BandAnalysis {
@@ -169,11 +175,76 @@ impl Default for BandAnalysis {
             bands: 0,
             centre_hz: [0.0; MAX_BANDS],
             dialogue_db: [crate::units::FLOOR_DB; MAX_BANDS],
-            dialogue_soft_db: [crate::units::FLOOR_DB; MAX_BANDS],
             bed_db: [crate::units::FLOOR_DB; MAX_BANDS],
             overlap_db: [0.0; MAX_BANDS],
             reduction_db: [0.0; MAX_BANDS],
+            dialogue_frame_db: [crate::units::FLOOR_DB; MAX_BANDS],
+            bed_frame_db: [crate::units::FLOOR_DB; MAX_BANDS],
+            speech: false,
         }
+    }
+}
+
+/// The dialogue-to-bed ratio a mixer hears in the speech band, the quantity Clarity sets:
+/// per auditory band centred in [`SPEECH_BAND_HZ`], the dialogue's mean power over the bed's
+/// (as heard: after the reduction applied), both summed over the frames where the dialogue
+/// speaks; the bands' ratios averaged in dB. Power means, as a level meter or an offline
+/// measurement of the stems reads them (a mean of per-frame dB ratios would weigh the bed's
+/// quiet moments like its loud ones and read 5-10 dB higher on orchestral music). The render
+/// report keeps every frame; the editor forgets with a time constant ([`Self::new`]).
+#[derive(Debug, Clone)]
+pub struct SpeechBandRatio {
+    dialogue: [f64; MAX_BANDS],
+    before: [f64; MAX_BANDS],
+    after: [f64; MAX_BANDS],
+    /// Per-frame factor on the old sums (1: keep everything).
+    keep: f64,
+}
+
+/// Centre frequencies of the bands [`SpeechBandRatio`] averages, Hz: where speech
+/// intelligibility lives (the SII's most important bands).
+pub const SPEECH_BAND_HZ: (f32, f32) = (500.0, 4_000.0);
+
+impl SpeechBandRatio {
+    /// Sums that forget over `memory_frames` speech frames (a one-pole time constant), or keep
+    /// every frame (`None`).
+    pub fn new(memory_frames: Option<f32>) -> Self {
+        Self {
+            dialogue: [0.0; MAX_BANDS],
+            before: [0.0; MAX_BANDS],
+            after: [0.0; MAX_BANDS],
+            keep: memory_frames.map_or(1.0, |m| (-1.0 / m.max(1.0) as f64).exp()),
+        }
+    }
+
+    /// Adds one analysis frame (ignored unless the dialogue speaks in it).
+    pub fn add(&mut self, a: &BandAnalysis) {
+        if !a.speech {
+            return;
+        }
+        let lin = |db: f32| 10f64.powf(db as f64 / 10.0);
+        for b in 0..a.bands.min(MAX_BANDS) {
+            let bed = lin(a.bed_frame_db[b]);
+            self.dialogue[b] = self.keep * self.dialogue[b] + lin(a.dialogue_frame_db[b]);
+            self.before[b] = self.keep * self.before[b] + bed;
+            self.after[b] = self.keep * self.after[b] + bed * lin(-a.reduction_db[b]);
+        }
+    }
+
+    /// The ratio before (`after` false) or after ducking, dB; `None` before any speech frame
+    /// with dialogue and bed in the speech bands. `centres_hz`: the analysis' band centres.
+    pub fn ratio_db(&self, centres_hz: &[f32], after: bool) -> Option<f32> {
+        let bed = if after { &self.after } else { &self.before };
+        let (lo, hi) = SPEECH_BAND_HZ;
+        let (sum, n) = centres_hz
+            .iter()
+            .enumerate()
+            .take(MAX_BANDS)
+            .filter(|&(b, f)| (lo..=hi).contains(f) && self.dialogue[b] > 1e-30 && bed[b] > 1e-30)
+            .fold((0.0f64, 0u32), |(s, n), (b, _)| {
+                (s + 10.0 * (self.dialogue[b] / bed[b]).log10(), n + 1)
+            });
+        (n > 0).then(|| (sum / n as f64) as f32)
     }
 }
 
@@ -213,22 +284,32 @@ pub struct SpectralDucker {
     layout: BandLayout,
     bin_power: Vec<f32>,
     band_tmp: Vec<f32>,
+    /// This frame's dialogue and bed band powers, for the analysis.
+    key_frame: Vec<f32>,
+    bed_frame: Vec<f32>,
+    /// The last frames' dialogue band powers and speech flags (rings of `lead_capacity`
+    /// frames), so the analysis pairs the bed with the dialogue heard with it: the key runs
+    /// `key_lead` frames ahead of the bed (the lookahead).
+    key_history: Vec<f32>,
+    speech_history: Vec<bool>,
+    history_pos: usize,
+    lead_capacity: usize,
+    key_lead: usize,
+    /// The speech flag of the dialogue heard with this bed frame.
+    lead_speech: bool,
     key_band: Vec<f32>,
     /// [`LTASS_THIRD_OCTAVE_DB`] per band, normalised to a total of one.
     speech_prior: Vec<f32>,
     /// Set when the dialogue spectrum was just started from the prior: the band reductions
     /// then start at their targets instead of rising into them.
     cold_start: bool,
-    /// Per band: the dialogue's soft level (a low quantile of its frame levels while it
-    /// speaks), dBFS; NaN until the first speech.
-    key_soft_db: Vec<f32>,
-    /// The dialogue's frame levels per band while it speaks, for the soft level.
-    key_levels: LevelHistogram,
     bed_band: Vec<f32>,
     required_db: Vec<f32>,
     bin_gain: Vec<f32>,
     /// Per bin: how much of the band reduction applies (1 inside Focus, fading to 0 outside).
     focus_weight: Vec<f32>,
+    /// Per bin: the Focus fade before the guard bins ([`FOCUS_GUARD_BINS`]) are applied.
+    focus_fade: Vec<f32>,
     /// Whether the last frame's masking part had any nonzero bin (else no inverse FFT ran).
     masking: bool,
     bin_hz: f32,
@@ -263,6 +344,11 @@ impl SpectralDucker {
         let layout = BandLayout::new(size, sample_rate_hz);
         let bands = layout.len();
         let frame_s = hop as f32 / sample_rate_hz;
+        // The longest lookahead in frames, and the current frame.
+        let max_lead =
+            crate::units::ms_to_samples(crate::settings::SPECS.lookahead_ms.max, sample_rate_hz)
+                / hop;
+        let lead_capacity = max_lead + 2;
         let mut analysis = BandAnalysis {
             bands,
             ..Default::default()
@@ -293,15 +379,22 @@ impl SpectralDucker {
             key_in: vec![0.0; size],
             bin_power: vec![0.0; bins],
             band_tmp: vec![0.0; bands],
+            key_frame: vec![0.0; bands],
+            bed_frame: vec![0.0; bands],
+            key_history: vec![0.0; lead_capacity * bands],
+            speech_history: vec![false; lead_capacity],
+            history_pos: 0,
+            lead_capacity,
+            key_lead: 0,
+            lead_speech: false,
             key_band: vec![0.0; bands],
             speech_prior: vec![0.0; bands],
             cold_start: false,
-            key_soft_db: vec![f32::NAN; bands],
-            key_levels: LevelHistogram::new(bands, frame_s, SOFT_MEMORY_S),
             bed_band: vec![0.0; bands],
             required_db: vec![0.0; bands],
             bin_gain: vec![1.0; bins],
             focus_weight: vec![1.0; bins],
+            focus_fade: vec![1.0; bins],
             masking: false,
             bin_hz: sample_rate_hz / size as f32,
             layout,
@@ -356,13 +449,23 @@ impl SpectralDucker {
         // ducks nothing; see `settings::RULES`).
         let (lo, hi) = (settings.focus_low_hz, settings.focus_high_hz);
         let fade = FOCUS_FADE_RATIO.ln();
-        for (k, w) in self.focus_weight.iter_mut().enumerate() {
+        for (k, w) in self.focus_fade.iter_mut().enumerate() {
             // 0 outside [lo, hi], 1 from lo * 1.2 to hi / 1.2, linear in log frequency between;
             // per bin, so nothing outside Focus is touched whatever the band layout.
             let f = (k as f32 * self.bin_hz).max(1e-3);
             let below = ((f / lo).ln() / fade).clamp(0.0, 1.0);
             let above = ((hi / f).ln() / fade).clamp(0.0, 1.0);
             *w = below.min(above);
+        }
+        // Then no more than the least of the neighbours within the guard: the fade moves
+        // FOCUS_GUARD_BINS further inside Focus at both edges.
+        let bins = self.focus_fade.len();
+        for (k, w) in self.focus_weight.iter_mut().enumerate() {
+            let (a, b) = (
+                k.saturating_sub(FOCUS_GUARD_BINS),
+                (k + FOCUS_GUARD_BINS + 1).min(bins),
+            );
+            *w = self.focus_fade[a..b].iter().copied().fold(1.0, f32::min);
         }
     }
 
@@ -472,6 +575,7 @@ impl SpectralDucker {
             *p = c.norm_sqr() * norm * norm;
         }
         self.layout.band_powers(&self.bin_power, &mut self.band_tmp);
+        self.remember_key_frame();
         self.update_key_spectrum();
 
         // Bed spectra and their mean power.
@@ -492,6 +596,7 @@ impl SpectralDucker {
             }
         }
         self.layout.band_powers(&self.bin_power, &mut self.band_tmp);
+        self.bed_frame.copy_from_slice(&self.band_tmp);
         for (b, &p) in self.bed_band.iter_mut().zip(&self.band_tmp) {
             let c = if p > *b {
                 self.bed_rise_coeff
@@ -558,8 +663,29 @@ impl SpectralDucker {
         self.publish();
     }
 
-    /// Speech-gated smoothing of the dialogue band powers (`band_tmp` holds this frame's), and
-    /// the soft level per band: a running quantile of the frame levels, skipping pauses.
+    /// Stores this frame's dialogue band powers and speech flag, and fetches into `key_frame`
+    /// those of the frame `key_lead` frames ago: the dialogue heard with this bed frame.
+    fn remember_key_frame(&mut self) {
+        let bands = self.band_tmp.len();
+        let at = self.history_pos;
+        self.key_history[at * bands..(at + 1) * bands].copy_from_slice(&self.band_tmp);
+        self.speech_history[at] = self.control.speech;
+        let then = (at + self.lead_capacity - self.key_lead) % self.lead_capacity;
+        self.key_frame
+            .copy_from_slice(&self.key_history[then * bands..(then + 1) * bands]);
+        self.lead_speech = self.speech_history[then];
+        self.history_pos = (at + 1) % self.lead_capacity;
+    }
+
+    /// How far the key runs ahead of the bed, samples (the lookahead): the analysis then pairs
+    /// each bed frame with the dialogue heard with it.
+    pub fn set_key_lead(&mut self, samples: usize) {
+        self.key_lead =
+            ((samples as f32 / self.hop as f32).round() as usize).min(self.lead_capacity - 1);
+    }
+
+    /// Speech-gated smoothing of the dialogue band powers (`band_tmp` holds this frame's): the
+    /// speaker's mean spectrum, what Clarity is measured against.
     fn update_key_spectrum(&mut self) {
         if !self.control.speech {
             return;
@@ -577,21 +703,6 @@ impl SpectralDucker {
                 *k += self.key_coeff * (p - *k);
             }
         }
-        let frame_db = power_to_db(self.band_tmp.iter().sum::<f32>());
-        let long_db = power_to_db(self.key_band.iter().sum::<f32>());
-        if frame_db < long_db - PAUSE_BELOW_DB {
-            return;
-        }
-        self.key_levels
-            .add_frame(self.band_tmp.iter().map(|&p| power_to_db(p)));
-        for (b, (q, &k)) in self.key_soft_db.iter_mut().zip(&self.key_band).enumerate() {
-            // Until a few frames are counted: where speech's soft parts typically sit (the ANSI
-            // SII's speech minima, 15 dB under the long-term level).
-            *q = self
-                .key_levels
-                .quantile(b, SOFT_QUANTILE)
-                .unwrap_or(power_to_db(k) - SOFT_START_BELOW_DB);
-        }
     }
 
     /// Required reduction per band (before the speech envelope), dB, into `required_db`.
@@ -604,12 +715,10 @@ impl SpectralDucker {
         for b in 0..n {
             let (key_db, masker_db) =
                 (power_to_db(self.key_band[b]), power_to_db(self.bed_band[b]));
-            let soft_db = self.key_soft_db[b];
-            let overlap = if key_db < relevant_db || masker_db < SILENT_BAND_DB || soft_db.is_nan()
-            {
+            let overlap = if key_db < relevant_db || masker_db < SILENT_BAND_DB {
                 0.0
             } else {
-                (clarity - (soft_db.min(key_db) - masker_db)).max(0.0)
+                (clarity - (key_db - masker_db)).max(0.0)
             };
             // Uncapped (up to the deepest Depth), so a Depth change acts at once through the
             // cap below instead of through the slow smoothing.
@@ -646,14 +755,11 @@ impl SpectralDucker {
         let c = self.control;
         let applied = c.amount * (1.0 - c.bypass) * c.mix;
         let a = &mut self.analysis;
+        a.speech = self.lead_speech;
         for b in 0..n {
             a.dialogue_db[b] = power_to_db(self.key_band[b]);
-            let soft = self.key_soft_db[b];
-            a.dialogue_soft_db[b] = if soft.is_nan() {
-                crate::units::FLOOR_DB
-            } else {
-                soft.min(a.dialogue_db[b])
-            };
+            a.dialogue_frame_db[b] = power_to_db(self.key_frame[b]);
+            a.bed_frame_db[b] = power_to_db(self.bed_frame[b]);
             a.bed_db[b] = power_to_db(self.bed_band[b]);
             a.reduction_db[b] = if self.applying {
                 // As applied: the Focus fade at the band centre included.
@@ -689,10 +795,11 @@ impl SpectralDucker {
         }
         self.key_in.fill(0.0);
         self.key_band.fill(0.0);
-        self.key_soft_db.fill(f32::NAN);
-        self.key_levels.reset();
         self.bed_band.fill(0.0);
         self.held_db.fill(0.0);
+        self.key_history.fill(0.0);
+        self.speech_history.fill(false);
+        self.lead_speech = false;
         self.cold_start = false;
         self.fill = 0;
     }
@@ -809,6 +916,70 @@ mod tests {
     }
 
     #[test]
+    fn low_piano_tones_just_under_focus_low_keep_their_level() {
+        // Focus Low 120 Hz (the default): tones at 80-115 Hz, with harmonics inside Focus
+        // (which may be ducked), under a voice that gets the speech band ducked 20 dB. Each
+        // fundamental, below Focus, moves by less than 1 dB.
+        let settings = SpectralSettings {
+            focus_low_hz: 120.0,
+            ..TEST_SETTINGS
+        };
+        let n = 96_000;
+        for f0 in [80.0f32, 95.0, 105.0, 115.0] {
+            let mut d = SpectralDucker::new(SR, 1, &settings);
+            d.set_control(control(1.0));
+            let mut bed = vec![0.0f32; n];
+            for h in 1..=6 {
+                for (b, x) in bed.iter_mut().zip(tone(f0 * h as f32, 0.2 / h as f32, n)) {
+                    *b += x;
+                }
+            }
+            for (b, x) in bed.iter_mut().zip(tone(1_000.0, 0.2, n)) {
+                *b += x;
+            }
+            let out = run(&mut d, &bed, &vowel(140.0, n));
+            let lat = d.latency_samples();
+            let r = 60_000..90_000;
+            let change =
+                |f: f32| component_db(&out[lat..], f, r.clone()) - component_db(&bed, f, r.clone());
+            assert!(change(f0).abs() < 1.0, "{f0} Hz moved {} dB", change(f0));
+            assert!(
+                change(1_000.0) < -3.0,
+                "1 kHz moved only {} dB",
+                change(1_000.0)
+            );
+        }
+    }
+
+    #[test]
+    fn speech_band_ratio_is_a_ratio_of_power_means_over_speech_frames_in_the_speech_bands() {
+        let mut a = BandAnalysis {
+            bands: 3,
+            speech: true,
+            ..Default::default()
+        };
+        a.centre_hz[..3].copy_from_slice(&[100.0, 1000.0, 3000.0]);
+        a.dialogue_frame_db[..3].copy_from_slice(&[-10.0, -20.0, -30.0]);
+        a.reduction_db[..3].copy_from_slice(&[0.0, 6.0, 2.0]);
+        let mut r = SpeechBandRatio::new(None);
+        let centres = &a.centre_hz[..3];
+        assert_eq!(r.ratio_db(centres, true), None);
+        // Two frames, the bed 20 dB apart: its power mean is 0.505 x the louder frame's.
+        for bed_db in [-30.0, -50.0] {
+            a.bed_frame_db[..3].fill(bed_db);
+            r.add(&a);
+        }
+        // A frame without speech does not count.
+        a.speech = false;
+        a.bed_frame_db[..3].fill(0.0);
+        r.add(&a);
+        let bed_mean_db = -30.0 + 10.0 * 0.505f32.log10();
+        let before = ((-20.0 - bed_mean_db) + (-30.0 - bed_mean_db)) / 2.0;
+        assert!((r.ratio_db(centres, false).unwrap() - before).abs() < 1e-3);
+        assert!((r.ratio_db(centres, true).unwrap() - (before + 4.0)).abs() < 1e-3);
+    }
+
+    #[test]
     fn fft_size_scales_with_sample_rate() {
         assert_eq!(fft_size(44_100.0), 1024);
         assert_eq!(fft_size(48_000.0), 1024);
@@ -878,7 +1049,7 @@ mod tests {
             let out = run(&mut d, &bed, &key);
             let lat = d.latency_samples();
             let a = d.analysis();
-            let own = |b: usize| (10.0 - (a.dialogue_soft_db[b] - a.bed_db[b])).clamp(0.0, 20.0);
+            let own = |b: usize| (10.0 - (a.dialogue_db[b] - a.bed_db[b])).clamp(0.0, 20.0);
             // As smoothed across neighbouring bands.
             let want = |b: usize| {
                 0.25 * own(b.saturating_sub(1))

@@ -19,10 +19,12 @@ pub struct SharedAnalysis {
     bands: AtomicUsize,
     centre_hz: [AtomicF32; MAX_BANDS],
     dialogue_db: [AtomicF32; MAX_BANDS],
-    dialogue_soft_db: [AtomicF32; MAX_BANDS],
     bed_db: [AtomicF32; MAX_BANDS],
     overlap_db: [AtomicF32; MAX_BANDS],
     reduction_db: [AtomicF32; MAX_BANDS],
+    dialogue_frame_db: [AtomicF32; MAX_BANDS],
+    bed_frame_db: [AtomicF32; MAX_BANDS],
+    speech: AtomicBool,
 }
 
 impl Default for SharedAnalysis {
@@ -33,10 +35,12 @@ impl Default for SharedAnalysis {
             bands: AtomicUsize::new(0),
             centre_hz: std::array::from_fn(|_| AtomicF32::new(0.0)),
             dialogue_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
-            dialogue_soft_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
             bed_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
             overlap_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
             reduction_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
+            dialogue_frame_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
+            bed_frame_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
+            speech: AtomicBool::new(false),
         }
     }
 }
@@ -47,13 +51,15 @@ impl SharedAnalysis {
         self.seq.fetch_add(1, Ordering::Relaxed); // odd: write in progress
         fence(Ordering::Release);
         self.bands.store(a.bands, Ordering::Relaxed);
+        self.speech.store(a.speech, Ordering::Relaxed);
         for b in 0..a.bands.min(MAX_BANDS) {
             self.centre_hz[b].store(a.centre_hz[b], Ordering::Relaxed);
             self.dialogue_db[b].store(a.dialogue_db[b], Ordering::Relaxed);
-            self.dialogue_soft_db[b].store(a.dialogue_soft_db[b], Ordering::Relaxed);
             self.bed_db[b].store(a.bed_db[b], Ordering::Relaxed);
             self.overlap_db[b].store(a.overlap_db[b], Ordering::Relaxed);
             self.reduction_db[b].store(a.reduction_db[b], Ordering::Relaxed);
+            self.dialogue_frame_db[b].store(a.dialogue_frame_db[b], Ordering::Relaxed);
+            self.bed_frame_db[b].store(a.bed_frame_db[b], Ordering::Relaxed);
         }
         self.seq.fetch_add(1, Ordering::Release); // even: consistent again
     }
@@ -69,13 +75,15 @@ impl SharedAnalysis {
             }
             let bands = self.bands.load(Ordering::Relaxed).min(MAX_BANDS);
             out.bands = bands;
+            out.speech = self.speech.load(Ordering::Relaxed);
             for b in 0..bands {
                 out.centre_hz[b] = self.centre_hz[b].load(Ordering::Relaxed);
                 out.dialogue_db[b] = self.dialogue_db[b].load(Ordering::Relaxed);
-                out.dialogue_soft_db[b] = self.dialogue_soft_db[b].load(Ordering::Relaxed);
                 out.bed_db[b] = self.bed_db[b].load(Ordering::Relaxed);
                 out.overlap_db[b] = self.overlap_db[b].load(Ordering::Relaxed);
                 out.reduction_db[b] = self.reduction_db[b].load(Ordering::Relaxed);
+                out.dialogue_frame_db[b] = self.dialogue_frame_db[b].load(Ordering::Relaxed);
+                out.bed_frame_db[b] = self.bed_frame_db[b].load(Ordering::Relaxed);
             }
             fence(Ordering::Acquire);
             if self.seq.load(Ordering::Relaxed) == before {
@@ -104,7 +112,6 @@ mod tests {
         for b in 0..30 {
             a.centre_hz[b] = v;
             a.dialogue_db[b] = v;
-            a.dialogue_soft_db[b] = v;
             a.bed_db[b] = v;
             a.overlap_db[b] = v;
             a.reduction_db[b] = v;

@@ -25,7 +25,7 @@ use nice_plug_egui::NiceEguiApp;
 use nice_plug_egui::baseview::WindowSize;
 use nice_plug_egui::resizable_window::ResizableWindow;
 use underscore_dsp::settings::{Choice, Group, Mode, SETTINGS};
-use underscore_dsp::spectral::BandAnalysis;
+use underscore_dsp::spectral::{BandAnalysis, SpeechBandRatio};
 
 use crate::meters::SharedMeters;
 use crate::params::HostChoice;
@@ -86,6 +86,10 @@ pub struct UnderscoreEditor {
     /// of it that was visible; checked by the layout tests.
     param_rows: Vec<(Rect, Rect)>,
     bands: BandAnalysis,
+    /// The dialogue-to-bed readout over the last few seconds of speech.
+    speech_band_ratio: SpeechBandRatio,
+    /// Snapshot count of the latest snapshot added to it.
+    analysis_version: u32,
     history: History,
     /// The preset menu, its list and messages.
     preset_bar: preset_bar::PresetBar,
@@ -115,6 +119,8 @@ impl UnderscoreEditor {
             frame_time_override: None,
             param_rows: Vec::with_capacity(32),
             bands: BandAnalysis::default(),
+            speech_band_ratio: SpeechBandRatio::new(Some(RATIO_MEMORY_SNAPSHOTS)),
+            analysis_version: 0,
             history: History::default(),
             preset_bar: preset_bar::PresetBar::default(),
             opened: Instant::now(),
@@ -138,7 +144,10 @@ impl UnderscoreEditor {
             .unwrap_or_else(|| self.opened.elapsed().as_secs_f64());
         let dt = (now - self.last_frame).clamp(0.0, 0.5) as f32;
         self.last_frame = now;
-        self.analysis.read(&mut self.bands);
+        if self.analysis.read(&mut self.bands) && self.analysis.version() != self.analysis_version {
+            self.analysis_version = self.analysis.version();
+            self.speech_band_ratio.add(&self.bands);
+        }
         let r = self.meters.take();
         self.history.push(now, &r);
         if r.blocks > 0 {
@@ -318,6 +327,11 @@ impl UnderscoreEditor {
 }
 
 /// Width of the parameter names' column, points.
+/// Memory of the editor's dialogue-to-bed readout, in analysis snapshots (one per drawn frame,
+/// about 60 a second): about 5 s of speech, long enough to read steadily over words and
+/// pauses, short enough to follow a change of scene.
+const RATIO_MEMORY_SNAPSHOTS: f32 = 300.0;
+
 const LABEL_WIDTH: f32 = 84.0;
 /// Below this panel height the parameter rows tighten, points.
 const PARAMS_COMFORTABLE_HEIGHT: f32 = 500.0;
@@ -462,9 +476,14 @@ impl UnderscoreEditor {
                 spectral,
             },
         );
-        let ratio = match views::speech_band_ratio_db(&self.bands) {
-            Some(r) => format!("{r:+.1} dB"),
-            None => "n/a".to_owned(),
+        let centres = &self.bands.centre_hz[..self.bands.bands];
+        let (now, unducked) = (
+            self.speech_band_ratio.ratio_db(centres, true),
+            self.speech_band_ratio.ratio_db(centres, false),
+        );
+        let ratio = match (now, unducked) {
+            (Some(r), Some(u)) => format!("{r:+.1} dB (unducked {u:+.1} dB)"),
+            _ => "n/a".to_owned(),
         };
         ui.horizontal(|ui| {
             ui.label("Dialogue-to-bed, 500 Hz-4 kHz:");
@@ -472,8 +491,9 @@ impl UnderscoreEditor {
         })
         .response
         .on_hover_text(
-            "Average level difference between dialogue and bed in the bands that carry speech \
-             intelligibility. Positive: the voice sits above the bed.",
+            "The quantity Clarity sets: the dialogue's mean level over the bed as heard, per \
+             auditory band, over the last few seconds of speech, averaged over the bands that \
+             carry speech intelligibility. Positive: the voice sits above the bed.",
         );
         ui.add_space(4.0);
         ui.horizontal(|ui| {

@@ -71,6 +71,13 @@ const fn ports(name: &'static str, bed: u32, key: &'static [NonZeroU32]) -> Audi
     }
 }
 
+/// Whether a state's plugin version (`"0.1.0"`; empty in very old states) is older than 0.2.0.
+fn saved_before_0_2(version: &str) -> bool {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) < (0, 2)
+}
+
 impl Plugin for Underscore {
     const NAME: &'static str = "Underscore";
     const VENDOR: &'static str = "Underscore developers";
@@ -95,6 +102,18 @@ impl Plugin for Underscore {
     type Editor = editor::PluginEditor;
     type SysExMessage = ();
     type BackgroundTask = ();
+
+    /// Sessions saved before 0.2.0 measured Clarity against the dialogue's soft level: their
+    /// value is migrated to today's meaning (see `settings::clarity_from_v1`). Nothing else
+    /// changed meaning in a way a saved value must follow.
+    fn filter_state(state: &mut PluginState) {
+        if saved_before_0_2(&state.version)
+            && let Some(nice_plug::plugin::ParamValue::F32(clarity)) =
+                state.params.get_mut("clarity")
+        {
+            *clarity = underscore_dsp::settings::clarity_from_v1(Some(*clarity));
+        }
+    }
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()

@@ -6,7 +6,7 @@
 //!
 //! ```json
 //! {
-//!   "schema": 1,
+//!   "schema": 2,
 //!   "name": "Drama under score",
 //!   "scene": "what it is for",
 //!   "why": "why these values",
@@ -31,7 +31,7 @@ include!(concat!(env!("OUT_DIR"), "/factory.rs"));
 
 /// The file format version this build writes and reads. Files with a higher version are
 /// rejected (they may mean something this build cannot do); lower ones are read.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// Keys allowed at the top level of a preset file.
 const TOP_KEYS: &[&str] = &["schema", "name", "scene", "why", "params"];
@@ -139,7 +139,12 @@ impl Preset {
             Some(_) => return Err(fail("\"params\" must be an object {\"id\": value}".into())),
             None => return Err(fail("missing \"params\"".into())),
         };
-        let params = read_params(values).map_err(fail)?;
+        let mut params = read_params(values).map_err(fail)?;
+        if schema == 1 {
+            // Schema 1 (plugin 0.1) measured Clarity against the dialogue's soft level.
+            let saved = values.contains_key("clarity").then_some(params.clarity_db);
+            params.clarity_db = settings::clarity_from_v1(saved);
+        }
         Ok(Preset {
             name,
             scene,
@@ -419,6 +424,32 @@ mod tests {
     }
 
     #[test]
+    fn schema_1_clarity_is_migrated_to_the_mean_level_meaning() {
+        let read = |text: &str| {
+            Preset::parse(text, Origin::Unsaved)
+                .unwrap()
+                .params
+                .clarity_db
+        };
+        // Saved against the soft level: +25 dB, at most 30 dB; not saved: the old default's.
+        assert_eq!(
+            read(r#"{"schema":1,"name":"a","params":{"clarity":3}}"#),
+            28.0
+        );
+        assert_eq!(
+            read(r#"{"schema":1,"name":"a","params":{"clarity":15}}"#),
+            30.0
+        );
+        assert_eq!(read(r#"{"schema":1,"name":"a","params":{}}"#), 30.0);
+        // Schema 2 means what it says.
+        assert_eq!(
+            read(r#"{"schema":2,"name":"a","params":{"clarity":3}}"#),
+            3.0
+        );
+        assert_eq!(read(r#"{"schema":2,"name":"a","params":{}}"#), 25.0);
+    }
+
+    #[test]
     fn bad_files_name_the_problem() {
         assert!(problem("{\"schema\": 1, \"name\": ").contains("not valid JSON (line 1"));
         assert!(
@@ -430,7 +461,7 @@ mod tests {
                 .contains("outside its range -40..0 dB")
         );
         assert!(
-            problem(r#"{"schema":2,"name":"a","params":{}}"#)
+            problem(r#"{"schema":3,"name":"a","params":{}}"#)
                 .contains("newer than this Underscore")
         );
         assert!(

@@ -60,6 +60,11 @@ pub fn format_summary(r: &RenderReport) -> String {
         db(s.dialogue_lufs, "LUFS")
     ));
     t.push_str(&format!(
+        "  dialogue / bed    {} before, {} after (500 Hz-4 kHz bands, what Clarity sets)\n",
+        db(s.speech_band_ratio_before_db, "dB"),
+        db(s.speech_band_ratio_after_db, "dB")
+    ));
+    t.push_str(&format!(
         "  bed loudness      {} before, {} after (integrated)\n",
         db(s.bed_integrated_before_lufs, "LUFS"),
         db(s.bed_integrated_after_lufs, "LUFS")

@@ -63,6 +63,10 @@ pub fn to_value(r: &RenderReport, args: &RenderArgs) -> Value {
             "bed_integrated_before_lufs": opt(s.bed_integrated_before_lufs),
             "bed_integrated_after_lufs": opt(s.bed_integrated_after_lufs),
         },
+        "speech_band_ratio_db": {
+            "before": opt(s.speech_band_ratio_before_db),
+            "after": opt(s.speech_band_ratio_after_db),
+        },
         "bands": bands,
         "clipped_samples": s.clipped_samples,
         "ignored_automation_events": r.ignored_events,

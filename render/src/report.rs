@@ -370,7 +370,8 @@ pub fn draw(r: &RenderReport, bed: &Path) -> Result<Vec<u8>, RenderError> {
         50,
         &format!(
             "speech {:.0} % of the time; bed reduction {} dB mean during speech, {} dB max; \
-             dialogue - bed (speech-gated) {} LU before, {} LU after",
+             dialogue - bed (speech-gated) {} LU before, {} LU after; 500 Hz-4 kHz bands \
+             {} dB before, {} dB after",
             100.0 * s.speech_share,
             s.mean_reduction_speech_db
                 .map_or("n/a".into(), |v| format!("{v:.1}")),
@@ -379,6 +380,10 @@ pub fn draw(r: &RenderReport, bed: &Path) -> Result<Vec<u8>, RenderError> {
             s.dialogue_to_bed_before_lu()
                 .map_or("n/a".into(), |v| format!("{v:+.1}")),
             s.dialogue_to_bed_after_lu()
+                .map_or("n/a".into(), |v| format!("{v:+.1}")),
+            s.speech_band_ratio_before_db
+                .map_or("n/a".into(), |v| format!("{v:+.1}")),
+            s.speech_band_ratio_after_db
                 .map_or("n/a".into(), |v| format!("{v:+.1}")),
         ),
         1,

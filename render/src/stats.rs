@@ -13,9 +13,12 @@
 //!   rises above the dialogue's spectrum minus Clarity (before ducking), and what is left of it
 //!   after the reduction applied in that band (after). Only frames where speech is detected
 //!   count: between lines there is nothing to mask.
+//! * **Dialogue-to-bed, 500 Hz-4 kHz**: the editor's readout
+//!   ([`SpeechBandRatio`], the quantity Clarity sets) over every frame where speech is
+//!   detected, before and after ducking.
 
 use underscore_dsp::bands::MAX_BANDS;
-use underscore_dsp::spectral::BandAnalysis;
+use underscore_dsp::spectral::{BandAnalysis, SpeechBandRatio};
 
 use crate::loudness::{ABSOLUTE_GATE_LKFS, LoudnessMeter, SPEECH_BLOCK_SHARE, energy_to_lkfs};
 
@@ -89,6 +92,10 @@ pub struct Summary {
     /// Mean masking overlap per band over the speech frames, before and after, dB.
     pub band_overlap_before_db: Vec<f64>,
     pub band_overlap_after_db: Vec<f64>,
+    /// The editor's dialogue-to-bed readout (500 Hz-4 kHz, dialogue at its mean level) averaged
+    /// over the speech frames, before and after ducking, dB.
+    pub speech_band_ratio_before_db: Option<f64>,
+    pub speech_band_ratio_after_db: Option<f64>,
     /// Duration of one time-line column, s.
     pub column_s: f64,
     pub timeline: Vec<TimelineColumn>,
@@ -134,6 +141,8 @@ pub struct Collector {
     band_frames: u64,
     band_before: [f64; MAX_BANDS],
     band_after: [f64; MAX_BANDS],
+    /// The speech-band readout over every speech frame.
+    ratio: SpeechBandRatio,
 }
 
 impl Collector {
@@ -174,6 +183,7 @@ impl Collector {
             band_frames: 0,
             band_before: [0.0; MAX_BANDS],
             band_after: [0.0; MAX_BANDS],
+            ratio: SpeechBandRatio::new(None),
         }
     }
 
@@ -239,6 +249,7 @@ impl Collector {
         let t = engine_frames.saturating_sub(self.band_offset_frames);
         let sub = t / self.sub_frames as u64;
         self.band_frames += 1;
+        self.ratio.add(a);
         for b in 0..n {
             let before = a.overlap_db[b] as f64;
             let after = (before - a.reduction_db[b] as f64).max(0.0);
@@ -316,6 +327,14 @@ impl Collector {
             band_centres_hz: self.band_centres_hz.clone(),
             band_overlap_before_db: per_band(&self.band_before),
             band_overlap_after_db: per_band(&self.band_after),
+            speech_band_ratio_before_db: self
+                .ratio
+                .ratio_db(&self.band_centres_hz, false)
+                .map(f64::from),
+            speech_band_ratio_after_db: self
+                .ratio
+                .ratio_db(&self.band_centres_hz, true)
+                .map(f64::from),
             column_s: (self.subs_per_column * self.sub_frames as u64) as f64 / sr,
             timeline,
             clipped_samples,

@@ -1,7 +1,7 @@
 """Underscore's VST3 in real third-party hosts from PyPI.
 
-DawDreamer routes a sidechain, so it checks the ducking itself: a stereo bed keyed by a stereo
-dialogue stem settles at Depth and comes back after Hold + Release. pedalboard cannot feed an
+DawDreamer routes a sidechain, so it checks the ducking itself: a stereo bed keyed by the demo's
+speech settles at Depth and comes back after Hold + Release. pedalboard cannot feed an
 auxiliary input (it drives the main bus only), so there it checks what that host can see:
 loading, parameter names and units, a reported latency the host compensates to the sample, and
 a bed that passes untouched when the key is silent.
@@ -36,6 +36,16 @@ def vst3_path():
     return str(VST3)
 
 
+def demo_speech(start_s, end_s):
+    """The bundled demo dialogue (two espeak-ng voices, CC0) from `start_s` to `end_s`, mono:
+    the key must be speech for the voice detector (a tone on the key is not, as it should be)."""
+    import soundfile as sf
+
+    x, sr = sf.read(str(ROOT / "demo" / "dialogue.wav"), dtype="float32", always_2d=True)
+    assert sr == SR
+    return x[int(start_s * SR):int(end_s * SR), 0]
+
+
 def render_dawdreamer(vst3_path, bed, key, params=None):
     import dawdreamer as daw
 
@@ -53,31 +63,40 @@ def render_dawdreamer(vst3_path, bed, key, params=None):
     return engine.get_audio(), fx.get_num_input_channels(), fx.get_latency_samples()
 
 
+LATENCY = 4_800  # default Lookahead 100 ms at 48 kHz
+
+
 def test_dawdreamer_sidechain_ducks_to_depth_and_releases(vst3_path):
-    n = 2 * SR
+    # 0.5 s of silence, 2 s of the demo's speech (3.0-5.0 s: one voice, two sentences), silence.
+    n = 5 * SR
     bed = np.stack([tone(200, 0.5, n)] * 2)
+    speech = demo_speech(3.0, 5.0)
     key = np.zeros((2, n), np.float32)
-    key[:, : n // 2] = tone(1000, 0.3, n // 2)
+    key[:, SR // 2:SR // 2 + len(speech)] = speech
     out, inputs, reported_latency = render_dawdreamer(vst3_path, bed, key)
     assert inputs == 4, "main stereo + stereo Dialogue aux"
-    latency = 3_840  # default lookahead 80 ms at 48 kHz
-    assert reported_latency == latency
-    # DawDreamer does not compensate latency here: compare output with the bed it carries.
-    settled = rms_db(out[0, 20_000:24_000]) - rms_db(bed[0, 20_000 - latency : 24_000 - latency])
+    assert reported_latency == LATENCY
+    # DawDreamer does not compensate latency here: compare output with the bed it carries,
+    # 1.2-2.0 s into the key (inside the speech).
+    a, b = int(1.2 * SR) + LATENCY, int(2.0 * SR) + LATENCY
+    settled = rms_db(out[0, a:b]) - rms_db(bed[0, a - LATENCY:b - LATENCY])
     assert abs(settled - (-10.0)) < 0.5, f"settled at {settled:.2f} dB, expected -10 dB"
-    # Hold 150 ms + Release 500 ms (+10 %) after the key stops, the bed is back at 0 dB.
-    t = n // 2 + latency + int(0.65 * 1.1 * SR)
-    restored = rms_db(out[0, t : t + 4_800]) - rms_db(bed[0, t - latency : t + 4_800 - latency])
+    # After the speech: Hold 150 ms, the conversation hold (up to 600 ms more: the 0.5 s of
+    # silence before the line counts as a short pause) and Release 500 ms, +10 %: the bed is
+    # back at 0 dB.
+    t = SR // 2 + len(speech) + LATENCY + int((0.15 + 0.6 + 0.5) * 1.1 * SR)
+    restored = rms_db(out[0, t:t + 4_800]) - rms_db(bed[0, t - LATENCY:t + 4_800 - LATENCY])
     assert abs(restored) < 0.1, f"bed at {restored:.2f} dB after release"
 
 
 def test_dawdreamer_depth_parameter_is_followed(vst3_path):
-    n = SR
+    n = 2 * SR
     bed = np.stack([tone(200, 0.5, n)] * 2)
-    key = np.stack([tone(1000, 0.3, n)] * 2)
+    key = np.stack([demo_speech(3.0, 5.0)] * 2)
     # Depth -20 dB: normalized (value - min) / (max - min) with range -40..0 dB.
     out, _, _ = render_dawdreamer(vst3_path, bed, key, {"Depth": 0.5})
-    settled = rms_db(out[0, 30_000:40_000]) - rms_db(bed[0, 26_160:36_160])
+    a, b = int(0.8 * SR) + LATENCY, int(1.6 * SR) + LATENCY
+    settled = rms_db(out[0, a:b]) - rms_db(bed[0, a - LATENCY:b - LATENCY])
     assert abs(settled - (-20.0)) < 0.5, f"settled at {settled:.2f} dB, expected -20 dB"
 
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Spectral vs broadband on the scenes: the figures of the spectral-ducking acceptance.
 
-usage: spectral_report.py BROADBAND_MANIFEST SPECTRAL_MANIFEST [--tools DIR] [--clarity DB]
-       [--depth DB] [--markdown FILE]
+usage: spectral_report.py BROADBAND_MANIFEST SPECTRAL_MANIFEST [--tools DIR] [--markdown FILE]
+       [--all-beds]
 
 Per scene (primary bed), during speech:
 - ESTOI of dialogue over each ducked bed (shared evaluate.py);
@@ -13,13 +13,10 @@ Per scene (primary bed), during speech:
   spectrum follows the loud mid band, and read as a -1.3 dB "change" above 10 kHz in s1.)
 - the ESTOI bound: broadband ducking with the bed below 120 Hz put back to the original (what
   any mode that keeps the bass can at best reach), to compare spectral mode against;
-- spectral mode's dialogue-to-bed ratio in auditory bands (one ERB wide, Glasberg & Moore, as
-  the engine's bands) centred on the third-octave frequencies 500 Hz-4 kHz, with the
-  dialogue at its *soft level* as the engine defines it (20th percentile of its 1024-sample
-  frame levels while it speaks, pauses more than 25 dB under its mean skipped): the worst miss
-  of Clarity among bands that did not hit the Depth limit, and the largest reduction applied
-  to a band that already met Clarity; the bed levels over the speech samples where the
-  broadband render is fully ducked (the duck's envelope is the same in both modes).
+- the dialogue-to-bed ratio Clarity sets, measured on the stems: the dialogue's power over the
+  bed's per band of the engine's layout (ERB-rate, 36 bands 50 Hz-20 kHz) centred in 500 Hz-4
+  kHz, over the speech intervals without their pauses, averaged in dB over the bands; before
+  ducking and after, in each mode.
 """
 import argparse
 import json
@@ -28,16 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import butter, sosfilt
 
 ROOT = Path(__file__).resolve().parents[2]
-THIRDS = [500, 630, 800, 1000, 1250, 1600, 2000, 2500, 3150, 4000]
-
-
-def erb_band(fc, sr):
-    """A 3rd-order Butterworth band-pass one ERB wide around `fc` (an auditory filter's width)."""
-    erb = 24.7 * (4.37 * fc / 1000 + 1)
-    return butter(3, [fc - erb / 2, fc + erb / 2], "bandpass", fs=sr, output="sos")
 
 
 def renders(manifest):
@@ -60,32 +49,6 @@ def speech_mask(gt, n, sr):
     for s, e in gt["speech_intervals"]:
         m[int(s * sr):int(e * sr)] = True
     return m
-
-
-def soft_db(d, sos, mask, frame=1024, quantile=20, pause_db=25.0):
-    """The dialogue's soft level in a band: a low percentile of its frame levels in speech."""
-    mono = d.mean(axis=1) if d.ndim == 2 else d
-    y = sosfilt(sos, mono)
-    n = (len(y) // frame) * frame
-    keep = mask[:n].reshape(-1, frame).all(axis=1)
-    whole = 10 * np.log10(np.mean(mono[:n].reshape(-1, frame) ** 2, axis=1) + 1e-20)
-    band = 10 * np.log10(np.mean(y[:n].reshape(-1, frame) ** 2, axis=1) + 1e-20)
-    mean_db = 10 * np.log10(np.mean(10 ** (whole[keep] / 10)))
-    active = keep & (whole > mean_db - pause_db)
-    return np.percentile(band[active], quantile)
-
-
-def engaged_mask(orig, ducked, mask, depth_db, frame=1024):
-    """Speech samples where the broadband render is fully ducked (within 1 dB of Depth): the
-    time the Clarity target applies. (Over whole speech intervals, the first and last moments
-    of each phrase, before the duck lands and as it releases, dominate a power mean.)"""
-    n = (len(orig) // frame) * frame
-    po = np.mean(orig[:n].mean(axis=1).reshape(-1, frame) ** 2, axis=1) + 1e-20
-    pd = np.mean(ducked[:n].mean(axis=1).reshape(-1, frame) ** 2, axis=1) + 1e-20
-    full = 10 * np.log10(pd / po) <= -(depth_db - 1.0)
-    m = np.zeros(len(orig), bool)
-    m[:n] = np.repeat(full, frame)
-    return m & mask
 
 
 def restore_bass(ducked, orig, sr, cut_hz=120.0):
@@ -136,9 +99,56 @@ def brickwall_db(x, lo_hz, hi_hz, sr, mask):
     return 10 * np.log10(np.mean(y[mask] ** 2) + 1e-30)
 
 
-def band_db(x, sos, mask):
-    y = sosfilt(sos, x.mean(axis=1) if x.ndim == 2 else x)
-    return 10 * np.log10(np.mean(y[mask] ** 2) + 1e-20)
+def engine_band_centres_hz(lowest=50.0, highest=20_000.0, bands=36):
+    """Band centres of the engine's layout (dsp/src/bands.rs) before bin rounding: ERB-rate
+    spacing, each centre halfway (in ERB-rate) between its edges."""
+    edges = erb_rate_to_hz(np.linspace(erb_rate(lowest), erb_rate(highest), bands + 1))
+    e = erb_rate(edges)
+    return list(erb_rate_to_hz((e[:-1] + e[1:]) / 2))
+
+
+def erb_rate(f_hz):
+    """ERB-rate (Glasberg & Moore), as dsp/src/bands.rs."""
+    return 21.4 * np.log10(1.0 + 0.00437 * np.asarray(f_hz, float))
+
+
+def erb_rate_to_hz(erbs):
+    return (10 ** (np.asarray(erbs, float) / 21.4) - 1.0) / 0.00437
+
+
+def tiled_band_powers(x, sr, centres_hz, lo_hz, hi_hz, mask):
+    """Mean power (over channels and the `mask` samples) of `x` in each of the engine's bands
+    centred in `lo_hz`..`hi_hz`: the bands tile the spectrum, so each one's edges lie halfway
+    (in ERB-rate) to its neighbours' centres (`centres_hz`: every band's centre, in order).
+    Ideal FFT filters on the whole signal."""
+    spec = np.fft.rfft(x, axis=0)
+    f = np.fft.rfftfreq(len(x), 1 / sr)
+    e = erb_rate(centres_hz)
+    out = []
+    for i, fc in enumerate(centres_hz):
+        if not lo_hz <= fc <= hi_hz or i == 0 or i == len(centres_hz) - 1:
+            continue
+        lo, hi = erb_rate_to_hz((e[i - 1] + e[i]) / 2), erb_rate_to_hz((e[i] + e[i + 1]) / 2)
+        s = spec.copy()
+        s[(f < lo) | (f >= hi)] = 0
+        y = np.fft.irfft(s, len(x), axis=0)
+        out.append(np.mean(y[mask] ** 2))
+    return np.array(out)
+
+
+def speaking_mask(dialogue, gt, sr, pause_db=25.0, frame=960):
+    """The ground truth's speech intervals without the pauses inside them: 20 ms frames more
+    than `pause_db` under the dialogue's mean level there (the detector lets go in them)."""
+    mono = dialogue.mean(axis=1) if dialogue.ndim == 2 else dialogue
+    n = len(mono)
+    mask = speech_mask(gt, n, sr)
+    m = (n // frame) * frame
+    level = 10 * np.log10(np.mean(mono[:m].reshape(-1, frame) ** 2, axis=1) + 1e-20)
+    inside = mask[:m].reshape(-1, frame).all(axis=1)
+    mean = 10 * np.log10(np.mean(10 ** (level[inside] / 10)))
+    out = np.zeros(n, bool)
+    out[:m] = np.repeat(inside & (level > mean - pause_db), frame)
+    return out
 
 
 def main():
@@ -146,8 +156,6 @@ def main():
     ap.add_argument("broadband")
     ap.add_argument("spectral")
     ap.add_argument("--tools", default=str(ROOT.parent / "shared" / "tools"))
-    ap.add_argument("--clarity", type=float, default=15.0)
-    ap.add_argument("--depth", type=float, default=10.0)
     ap.add_argument("--markdown")
     ap.add_argument("--all-beds", action="store_true")
     a = ap.parse_args()
@@ -157,10 +165,11 @@ def main():
     bb, sp = renders(a.broadband), renders(a.spectral)
     rows = ["| scene | bed | ESTOI orig | ESTOI broadband | ESTOI bound (broadband, bass kept) "
             "| ESTOI spectral | LU lost broadband | LU lost spectral | <120 Hz change dB "
-            "| >10 kHz change dB | 500-4k soft D/B worst miss of Clarity dB (bands at Depth "
-            "limit) | largest cut where Clarity was met dB |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "| >10 kHz change dB | D/B 500-4k before dB | D/B after broadband dB "
+            "| D/B after spectral dB |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     out = {}
+    centres = engine_band_centres_hz()
     for key in sorted(sp):
         gt = json.load(open(sp[key]["ground_truth"]))
         if not a.all_beds and key[1] != gt["primary_bed"]:
@@ -176,30 +185,21 @@ def main():
         high_change = (brickwall_db(ks, 10_000, sr, sr, mask)
                        - brickwall_db(o, 10_000, sr, sr, mask))
         bound = evaluate(d, o, restore_bass(kb, o, sr), gt, sr)["estoi_ducked"]
-        misses, limited, needless = [], 0, 0.0
-        engaged = engaged_mask(o, kb, mask, a.depth)
-        for fc in THIRDS:
-            sos = erb_band(fc, sr)
-            soft = soft_db(d, sos, mask)
-            orig_ratio = soft - band_db(o, sos, engaged)
-            ratio = soft - band_db(ks, sos, engaged)
-            if orig_ratio + a.depth < a.clarity - 2.0:
-                limited += 1  # Clarity out of reach within Depth: the Depth limit applies
-            elif orig_ratio < a.clarity:
-                misses.append(ratio - a.clarity)
-            else:
-                needless = max(needless, ratio - orig_ratio)
-        worst = max(misses, key=abs) if misses else 0.0
+        speaking = speaking_mask(d, gt, sr)
+        band = lambda x: tiled_band_powers(x, sr, centres, 500, 4000, speaking)
+        pd = band(d.mean(axis=1)[:, None])
+        ratio = lambda x: float(np.mean(10 * np.log10(pd / band(x))))
+        before, after_bb, after_sp = ratio(o), ratio(kb), ratio(ks)
         rows.append("| %s | %s | %.3f | %.3f | %.3f | %.3f | %.2f | %.2f | %+.2f | %+.2f "
-                    "| %+.1f (%d) | %.1f |" % (
+                    "| %+.1f | %+.1f | %+.1f |" % (
                         key[0], key[1], rb["estoi_orig"], rb["estoi_ducked"], bound,
-                        rs["estoi_ducked"], lost_bb, lost_sp, low_change, high_change, worst,
-                        limited, needless))
+                        rs["estoi_ducked"], lost_bb, lost_sp, low_change, high_change, before,
+                        after_bb, after_sp))
         out["%s/%s" % key] = dict(estoi_orig=rb["estoi_orig"], estoi_bb=rb["estoi_ducked"],
                                   estoi_bound=bound, estoi_sp=rs["estoi_ducked"],
                                   lost_bb=lost_bb, lost_sp=lost_sp, low=low_change,
-                                  high=high_change, worst_miss=worst, limited=limited,
-                                  needless_cut=needless)
+                                  high=high_change, ratio_before=before,
+                                  ratio_after_bb=after_bb, ratio_after_sp=after_sp)
     table = "\n".join(rows)
     print(table)
     if a.markdown:

@@ -36,7 +36,7 @@ const RANGE_POINTS: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
 /// it, new default as this build shows it, why). Every other default must be unchanged.
 /// Both came with the trained voice detector (issue 12), which decides whether the key is
 /// speech:
-const CHANGED_DEFAULTS: [(&str, &str, &str, &str); 2] = [
+const CHANGED_DEFAULTS: [(&str, &str, &str, &str); 3] = [
     (
         "threshold",
         "-45.0 dB",
@@ -52,7 +52,44 @@ const CHANGED_DEFAULTS: [(&str, &str, &str, &str); 2] = [
         "the detector needs time to confirm speech: 100 ms covers 90 % of phrase onsets on the \
          shared dialogue and its transforms, with the shortest onset attack after it",
     ),
+    (
+        "clarity",
+        "15.0 dB",
+        "25.0 dB",
+        "Clarity is now measured against the dialogue's mean level, not its soft level (issue \
+         13): 25 dB is where Spectral mode beats Broadband at equal loudness on every scene",
+    ),
 ];
+
+/// A value saved by the old build as this build loads it: Clarity is migrated to its new
+/// meaning (`settings::clarity_from_v1`), everything else is kept.
+fn migrated(id: &str, old: f64) -> f64 {
+    if id == "clarity" {
+        settings::clarity_from_v1(Some(old as f32)) as f64
+    } else {
+        old
+    }
+}
+
+/// [`migrated`] for a host's normalised value (Clarity's range is linear).
+fn migrated_normalised(id: &str, old: f64) -> f64 {
+    let spec = settings::SPECS.clarity_db;
+    let (lo, hi) = (spec.min as f64, spec.max as f64);
+    if id == "clarity" {
+        (migrated(id, lo + old * (hi - lo)) - lo) / (hi - lo)
+    } else {
+        old
+    }
+}
+
+/// The id of the host parameter called `name`.
+fn id_of(name: &str) -> &'static str {
+    SETTINGS
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no setting {name}"))
+        .id
+}
 
 fn load() -> ClapInstance {
     pin_library();
@@ -153,8 +190,9 @@ fn state_json(blob: &[u8]) -> Value {
 }
 
 /// A session saved by the old build (every parameter moved, editor size and scale, preset
-/// name) loads with identical values: the same value through the CLAP ABI for every
-/// parameter, and saved again, the same parameter values and fields byte for byte in the JSON.
+/// name) loads with identical values (Clarity migrated: [`migrated`]): the same value through
+/// the CLAP ABI for every parameter, and saved again, the same parameter values and fields in
+/// the JSON.
 #[test]
 fn old_sessions_load_with_identical_values() {
     let saved = read_bytes("state.bin");
@@ -165,6 +203,7 @@ fn old_sessions_load_with_identical_values() {
         let want = values[&p.name]["value"]
             .as_f64()
             .unwrap_or_else(|| panic!("{} missing from the fixture", p.name));
+        let want = migrated_normalised(id_of(&p.name), want);
         // nice-plug keeps values as f32: compare them as such (the JSON reader may be one f64
         // step off the f64 it wrote).
         let got = plugin.param_value(p.id).unwrap();
@@ -172,7 +211,11 @@ fn old_sessions_load_with_identical_values() {
     }
     let again = state_json(&plugin.save_state().unwrap());
     let old = state_json(&saved);
-    assert_eq!(again["params"], old["params"], "parameters saved again");
+    assert_eq!(
+        without_clarity(&again["params"]),
+        without_clarity(&old["params"]),
+        "parameters saved again"
+    );
     assert_eq!(again["fields"], old["fields"], "editor fields saved again");
     println!(
         "  state: {} parameters and {} fields identical",
@@ -200,7 +243,8 @@ fn old_sessions_load_with_identical_values() {
         .expect("the old default state loads");
     let mut kept_old = Vec::new();
     for p in plugin.params() {
-        let (got, want) = (plugin.param_value(p.id).unwrap(), old_default(&p.name));
+        let got = plugin.param_value(p.id).unwrap();
+        let want = migrated_normalised(id_of(&p.name), old_default(&p.name));
         assert_eq!(got as f32, want as f32, "{}", p.name);
         if got != p.default {
             kept_old.push(format!(
@@ -214,9 +258,16 @@ fn old_sessions_load_with_identical_values() {
     println!("  old default state: every value kept; off today's defaults: {kept_old:?}");
     assert_eq!(kept_old.len(), CHANGED_DEFAULTS.len(), "{kept_old:?}");
     assert_eq!(
-        state_json(&plugin.save_state().unwrap())["params"],
-        state_json(&fresh)["params"]
+        without_clarity(&state_json(&plugin.save_state().unwrap())["params"]),
+        without_clarity(&state_json(&fresh)["params"])
     );
+}
+
+/// A state's parameter map without Clarity (migrated on load, so saved again it differs).
+fn without_clarity(params: &Value) -> Value {
+    let mut p = params.clone();
+    p.as_object_mut().unwrap().remove("clarity");
+    p
 }
 
 /// The value an old dump holds for `setting`, compared with this build's: exactly, except
@@ -269,6 +320,7 @@ fn old_presets_load_with_identical_values() {
                 }
                 retuned_count += 1;
             } else {
+                let old = migrated(setting.id, old);
                 assert!(
                     same_value(setting, old, new),
                     "{file}: {} was {old}, now {new}",

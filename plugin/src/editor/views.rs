@@ -71,17 +71,6 @@ fn grid_line(
     );
 }
 
-/// Mean dialogue-to-bed ratio over the bands centred in 500 Hz..=4 kHz, dB; `None` without
-/// analysis or before any dialogue has been heard (no meaningless -100 dB readout).
-pub fn speech_band_ratio_db(a: &BandAnalysis) -> Option<f32> {
-    let (sum, n) = (0..a.bands)
-        .filter(|&b| (500.0..=4000.0).contains(&a.centre_hz[b]) && a.dialogue_db[b] > -120.0)
-        .fold((0.0f32, 0u32), |(s, n), b| {
-            (s + a.dialogue_db[b] - a.bed_db[b], n + 1)
-        });
-    (n > 0).then(|| sum / n as f32)
-}
-
 /// Settings the overlap view draws alongside the analysis.
 pub struct OverlapSettings {
     pub clarity_db: f32,
@@ -158,10 +147,10 @@ pub fn overlap_view(ui: &mut Ui, size: egui::Vec2, a: &BandAnalysis, s: &Overlap
     let dialogue: Vec<f32> = (0..n).map(|b| y_of(a.dialogue_db[b])).collect();
     let bed: Vec<f32> = (0..n).map(|b| y_of(a.bed_db[b])).collect();
     let target: Vec<f32> = (0..n)
-        .map(|b| y_of(a.dialogue_soft_db[b] - s.clarity_db))
+        .map(|b| y_of(a.dialogue_db[b] - s.clarity_db))
         .collect();
 
-    // Overlap: where the bed is above (the dialogue's soft level - Clarity), the level Clarity
+    // Overlap: where the bed is above (the dialogue's mean level - Clarity), the level Clarity
     // is measured against; smaller y is louder.
     for b in 0..n - 1 {
         let (d0, d1) = (target[b] - bed[b], target[b + 1] - bed[b + 1]);
@@ -224,10 +213,9 @@ pub fn overlap_view(ui: &mut Ui, size: egui::Vec2, a: &BandAnalysis, s: &Overlap
             Stroke::new(1.0, palette::TEXT_DIM),
         );
         let text = format!(
-            "{} Hz\ndialogue {:.0} dB (soft {:.0} dB)\nbed {:.0} dB\nreduction {:.1} dB",
+            "{} Hz\ndialogue {:.0} dB\nbed {:.0} dB\nreduction {:.1} dB",
             a.centre_hz[b].round(),
             a.dialogue_db[b],
-            a.dialogue_soft_db[b],
             a.bed_db[b],
             a.reduction_db[b]
         );
@@ -440,18 +428,5 @@ mod tests {
         assert!((freq_x(r, 20.0) - 0.0).abs() < 1e-3);
         assert!((freq_x(r, 20_000.0) - 300.0).abs() < 1e-3);
         assert!((freq_x(r, 632.456) - 150.0).abs() < 0.1);
-    }
-
-    #[test]
-    fn ratio_averages_speech_bands_only() {
-        let mut a = BandAnalysis {
-            bands: 3,
-            ..Default::default()
-        };
-        a.centre_hz[..3].copy_from_slice(&[100.0, 1000.0, 3000.0]);
-        a.dialogue_db[..3].copy_from_slice(&[-10.0, -20.0, -30.0]);
-        a.bed_db[..3].copy_from_slice(&[-50.0, -30.0, -30.0]);
-        assert_eq!(speech_band_ratio_db(&a), Some(5.0));
-        assert_eq!(speech_band_ratio_db(&BandAnalysis::default()), None);
     }
 }
