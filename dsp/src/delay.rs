@@ -117,6 +117,22 @@ impl LookaheadDelay {
         self.fade_left_samples = self.fade_left_samples.saturating_sub(len);
     }
 
+    /// Copies into `out` the last `out.len()` samples that left the delay on channel `ch` (the
+    /// delayed signal up to now), oldest first; zeros where the ring holds nothing that old.
+    pub fn delayed_history(&self, ch: usize, out: &mut [f32]) {
+        let Some(buf) = self.buffers.get(ch) else {
+            out.fill(0.0);
+            return;
+        };
+        let size = self.mask + 1;
+        let available = size.saturating_sub(self.delay_samples + 1);
+        let (zeros, kept) = out.split_at_mut(out.len().saturating_sub(available));
+        zeros.fill(0.0);
+        let end = self.write_pos.wrapping_sub(self.delay_samples) & self.mask;
+        let start = end.wrapping_sub(kept.len()) & self.mask;
+        copy_from_ring(buf, start, kept);
+    }
+
     /// Silences the delay memory.
     pub fn reset(&mut self) {
         for buf in &mut self.buffers {

@@ -218,7 +218,13 @@ impl Engine {
                 params.hold_ms,
                 params.release_ms,
             ),
-            delay: LookaheadDelay::new(bed_channels, max_lookahead, sample_rate_hz),
+            // Room for the lookahead and one FFT window more: a switch to Spectral mode
+            // starts the STFT from the bed already heard (see `set_params`).
+            delay: LookaheadDelay::new(
+                bed_channels,
+                max_lookahead + crate::spectral::fft_size(sample_rate_hz),
+                sample_rate_hz,
+            ),
             spectral: SpectralDucker::new(
                 sample_rate_hz,
                 bed_channels,
@@ -256,6 +262,11 @@ impl Engine {
     /// Sample rate this engine was built for, in Hz.
     pub fn sample_rate_hz(&self) -> f32 {
         self.sample_rate_hz
+    }
+
+    /// Bed channels this engine was built for.
+    pub fn bed_channels(&self) -> usize {
+        self.masking.len()
     }
 
     /// Control tick length, in samples.
@@ -316,9 +327,16 @@ impl Engine {
         self.field.set_shares(&field_shares(&p));
         self.spectral.set_settings(&spectral_settings(&p));
         if p.mode != self.params.mode {
-            // A mode change changes the latency (the host restarts the plugin): start the
-            // spectral stage from silence rather than from stale frames.
+            // A mode change changes the latency (the host restarts the plugin). The spectral
+            // stage starts from the last window of the bed already heard, so the audio goes on
+            // without a gap (it repeats one window, which the host's new latency compensation
+            // lines up), not from a window of silence.
             self.spectral.reset();
+            if p.mode == Mode::Spectral && self.started {
+                let delay = &self.delay;
+                self.spectral
+                    .prime(&mut |ch: usize, out: &mut [f32]| delay.delayed_history(ch, out));
+            }
         }
         let bypass = if p.bypass { 1.0 } else { 0.0 };
         let lookahead = self.lookahead_samples(p.lookahead_ms);
@@ -566,6 +584,37 @@ mod tests {
             engine.process_block(&mut [o], &[k]);
         }
         out
+    }
+
+    #[test]
+    fn switching_to_spectral_while_playing_leaves_no_gap() {
+        // A steady bed, no key: Broadband for 0.5 s, then Spectral (one FFT window more
+        // latency). The output goes on at the bed's level in every 5 ms window: the STFT starts
+        // from the bed already heard (one window is repeated), not from a window of silence.
+        let n = 48_000;
+        let bed = sine(200.0, 0.5, n);
+        let mut engine = Engine::new(SR, 1);
+        let mut p = EngineParams::default();
+        engine.set_params(&p);
+        let mut out = bed.clone();
+        let switch = 24_000;
+        for (i, o) in out.chunks_mut(480).enumerate() {
+            if i * 480 == switch {
+                p.mode = Mode::Spectral;
+                engine.set_params(&p);
+            }
+            engine.process_block(&mut [o], &[[0.0f32; 0]; 0]);
+        }
+        let lat = ms_to_samples(p.lookahead_ms, SR);
+        let bed_db = gain_to_db(0.5 / 2f32.sqrt());
+        for w in out[lat + 1_000..].chunks(240) {
+            let rms = (w.iter().map(|x| x * x).sum::<f32>() / w.len() as f32).sqrt();
+            assert!(
+                (gain_to_db(rms) - bed_db).abs() < 1.0,
+                "a 5 ms window at {:.1} dB, the bed is {bed_db:.1} dB",
+                gain_to_db(rms)
+            );
+        }
     }
 
     #[test]

@@ -783,6 +783,16 @@ impl SpectralDucker {
         self.frames
     }
 
+    /// Fills the input window with the bed that came before (`history(ch, out)` writes the
+    /// last `out.len()` samples of channel `ch`), so the direct path continues from it instead
+    /// of from silence. Call after [`Self::reset`].
+    pub fn prime(&mut self, history: &mut dyn FnMut(usize, &mut [f32])) {
+        let size = self.size;
+        for (ch, input) in self.inputs.iter_mut().enumerate() {
+            history(ch, &mut input[..size]);
+        }
+    }
+
     /// Silences all buffers and forgets the spectra.
     pub fn reset(&mut self) {
         for v in self

@@ -32,6 +32,11 @@ pub struct Underscore {
     params: Arc<UnderscoreParams>,
     /// Built in `activate()` for the negotiated sample rate and channel count.
     engine: Option<Engine>,
+    /// The latency changed while processing (Mode switched): the host restarts the plugin,
+    /// and the engine, with the bed already heard, is kept across that restart.
+    restart_keeps_engine: bool,
+    /// The next `reset()` is the restart's: it must not silence the engine.
+    skip_next_reset: bool,
     /// Band analysis and meters for the editor (computed only while it is open).
     feed: EditorFeed,
 }
@@ -40,6 +45,8 @@ impl Default for Underscore {
     fn default() -> Self {
         Self {
             params: Arc::new(UnderscoreParams::default()),
+            restart_keeps_engine: false,
+            skip_next_reset: false,
             engine: None,
             feed: EditorFeed::new(
                 Arc::new(SharedAnalysis::default()),
@@ -134,7 +141,17 @@ impl Plugin for Underscore {
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
         let channels = layout.main_output_channels.map_or(0, NonZeroU32::get) as usize;
-        let mut engine = Engine::new(config.sample_rate, channels);
+        // A restart the plugin asked for (its latency changed) at the same rate and layout
+        // keeps the engine: the audio goes on without a gap. Anything else starts afresh.
+        let keep = std::mem::take(&mut self.restart_keeps_engine)
+            && self.engine.as_ref().is_some_and(|e| {
+                e.sample_rate_hz() == config.sample_rate && e.bed_channels() == channels
+            });
+        let mut engine = match self.engine.take() {
+            Some(engine) if keep => engine,
+            _ => Engine::new(config.sample_rate, channels),
+        };
+        self.skip_next_reset = keep;
         engine.set_params(&self.params.engine_params());
         context.set_latency_samples(engine.latency_samples() as u32);
         self.engine = Some(engine);
@@ -142,6 +159,9 @@ impl Plugin for Underscore {
     }
 
     fn reset(&mut self) {
+        if std::mem::take(&mut self.skip_next_reset) {
+            return;
+        }
         if let Some(engine) = &mut self.engine {
             engine.reset();
         }
@@ -161,6 +181,7 @@ impl Plugin for Underscore {
         engine.set_params(&params);
         if engine.latency_samples() != latency_before {
             context.set_latency_samples(engine.latency_samples() as u32);
+            self.restart_keeps_engine = true;
         }
         let show = self.feed.showing(&self.params.editor_window);
         match aux.inputs.first() {

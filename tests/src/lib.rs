@@ -73,6 +73,15 @@ use std::path::PathBuf;
 /// The file name the bundler gives the Underscore plugin.
 pub const BUNDLE_FILE_NAME: &str = "Underscore.clap";
 
+/// A command-line `NAME=VALUE` (a plugin parameter by display name and its text, as the
+/// development binaries' `--set` take it), split at the first `=`, trimmed.
+pub fn name_value(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or(format!("{text}: expected NAME=VALUE"))?;
+    Ok((name.trim().to_string(), value.trim().to_string()))
+}
+
 /// The workspace root: the parent of this crate's directory.
 pub fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

@@ -486,6 +486,13 @@ fn lookahead_change_while_processing_requests_restart_and_new_latency() {
     assert_eq!(new_lat, latency_for(37.0, SR));
     assert_eq!(new_lat, 1_776);
     assert!(changed, "host_latency.changed after the restart");
+    // The restart keeps the engine (the audio goes on without a gap, see mode_switch.rs): what
+    // the delay still holds of the bed plays out first, then the new latency is exact.
+    let flush = vec![vec![0.0f32; new_lat as usize + 2_048]; 2];
+    let tail = plugin.render(&flush, &[], 512usize, &[]).unwrap();
+    let heard = tail[0][..512].iter().fold(0.0f32, |m, &x| m.max(x.abs()));
+    println!("after restart: the bed played on, first block peak {heard:.3}");
+    assert!(heard > 0.4, "the bed stopped at the restart (peak {heard})");
     check_impulse(&mut plugin, new_lat as usize, &[], "after restart (37 ms)");
     assert!(!plugin.restart_requested(), "no further restart requested");
 }

@@ -82,23 +82,15 @@ struct Options {
     bed: BedKind,
     /// An Underscore parameter by name, as its text field takes it (`Mode=Spectral`,
     /// `Depth=-15`); repeatable.
-    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = name_value)]
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = underscore_tests::name_value)]
     settings: Vec<(String, String)>,
     /// A ZamCompX2 parameter by name and plain value (`Threshold=-30`); repeatable. Its
     /// "Sidechain" switch is always set to 1 first (so that it listens to the key).
-    #[arg(long = "zam-set", value_name = "NAME=VALUE", value_parser = name_value)]
+    #[arg(long = "zam-set", value_name = "NAME=VALUE", value_parser = underscore_tests::name_value)]
     zam_settings: Vec<(String, String)>,
     /// Also write the figures to this JSON file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-}
-
-/// `NAME=VALUE` split at the first `=`.
-fn name_value(text: &str) -> Result<(String, String), String> {
-    let (name, value) = text
-        .split_once('=')
-        .ok_or(format!("{text}: expected NAME=VALUE"))?;
-    Ok((name.trim().to_string(), value.trim().to_string()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

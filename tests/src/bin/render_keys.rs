@@ -59,16 +59,8 @@ struct Options {
     jobs: u32,
     /// A plugin parameter by display name, as the plugin's text field takes it (`Depth=-15`,
     /// `Mode=Spectral`); repeatable.
-    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = name_value)]
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = underscore_tests::name_value)]
     settings: Vec<(String, String)>,
-}
-
-/// `NAME=VALUE` split at the first `=`.
-fn name_value(text: &str) -> Result<(String, String), String> {
-    let (name, value) = text
-        .split_once('=')
-        .ok_or(format!("{text}: expected NAME=VALUE"))?;
-    Ok((name.to_string(), value.to_string()))
 }
 
 /// One render of the input manifest.
