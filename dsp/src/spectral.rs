@@ -157,7 +157,8 @@ pub struct BandAnalysis {
     pub dialogue_db: [f32; MAX_BANDS],
     /// Bed spectrum (smoothed, before ducking), dBFS per band.
     pub bed_db: [f32; MAX_BANDS],
-    /// How far the band misses Clarity (masking overlap), dB (>= 0).
+    /// How far the band misses Clarity (masking overlap) where the engine acts (0 outside
+    /// Focus in Spectral mode, and where the dialogue has nothing to unmask), dB (>= 0).
     pub overlap_db: [f32; MAX_BANDS],
     /// Reduction applied now, dB (>= 0).
     pub reduction_db: [f32; MAX_BANDS],
@@ -762,9 +763,12 @@ impl SpectralDucker {
             a.bed_frame_db[b] = power_to_db(self.bed_frame[b]);
             a.bed_db[b] = power_to_db(self.bed_band[b]);
             a.reduction_db[b] = if self.applying {
-                // As applied: the Focus fade at the band centre included.
+                // As applied: the Focus fade at the band centre included; the overlap too, as
+                // the engine acts on it (outside Focus the bed is never touched, so a bass
+                // band that misses Clarity is not shown as masking).
                 let centre_bin = (a.centre_hz[b] / self.bin_hz).round() as usize;
                 let focus = self.focus_weight[centre_bin.min(self.focus_weight.len() - 1)];
+                a.overlap_db[b] *= focus;
                 self.required_db[b] * applied * focus
             } else {
                 -c.depth_db * applied
