@@ -285,19 +285,16 @@ pub struct SpectralDucker {
     layout: BandLayout,
     bin_power: Vec<f32>,
     band_tmp: Vec<f32>,
-    /// This frame's dialogue and bed band powers, for the analysis.
-    key_frame: Vec<f32>,
+    /// This frame's bed band powers, for the analysis.
     bed_frame: Vec<f32>,
     /// The last frames' dialogue band powers and speech flags (rings of `lead_capacity`
-    /// frames), so the analysis pairs the bed with the dialogue heard with it: the key runs
-    /// `key_lead` frames ahead of the bed (the lookahead).
+    /// frames, written while the analysis runs), so the analysis pairs the bed with the
+    /// dialogue heard with it: the key runs `key_lead` frames ahead of the bed (the lookahead).
     key_history: Vec<f32>,
     speech_history: Vec<bool>,
     history_pos: usize,
     lead_capacity: usize,
     key_lead: usize,
-    /// The speech flag of the dialogue heard with this bed frame.
-    lead_speech: bool,
     key_band: Vec<f32>,
     /// [`LTASS_THIRD_OCTAVE_DB`] per band, normalised to a total of one.
     speech_prior: Vec<f32>,
@@ -380,14 +377,12 @@ impl SpectralDucker {
             key_in: vec![0.0; size],
             bin_power: vec![0.0; bins],
             band_tmp: vec![0.0; bands],
-            key_frame: vec![0.0; bands],
             bed_frame: vec![0.0; bands],
             key_history: vec![0.0; lead_capacity * bands],
             speech_history: vec![false; lead_capacity],
             history_pos: 0,
             lead_capacity,
             key_lead: 0,
-            lead_speech: false,
             key_band: vec![0.0; bands],
             speech_prior: vec![0.0; bands],
             cold_start: false,
@@ -576,7 +571,9 @@ impl SpectralDucker {
             *p = c.norm_sqr() * norm * norm;
         }
         self.layout.band_powers(&self.bin_power, &mut self.band_tmp);
-        self.remember_key_frame();
+        if self.analysis_enabled {
+            self.remember_key_frame();
+        }
         self.update_key_spectrum();
 
         // Bed spectra and their mean power.
@@ -597,7 +594,9 @@ impl SpectralDucker {
             }
         }
         self.layout.band_powers(&self.bin_power, &mut self.band_tmp);
-        self.bed_frame.copy_from_slice(&self.band_tmp);
+        if self.analysis_enabled {
+            self.bed_frame.copy_from_slice(&self.band_tmp);
+        }
         for (b, &p) in self.bed_band.iter_mut().zip(&self.band_tmp) {
             let c = if p > *b {
                 self.bed_rise_coeff
@@ -664,18 +663,19 @@ impl SpectralDucker {
         self.publish();
     }
 
-    /// Stores this frame's dialogue band powers and speech flag, and fetches into `key_frame`
-    /// those of the frame `key_lead` frames ago: the dialogue heard with this bed frame.
+    /// Stores this frame's dialogue band powers and speech flag in the history.
     fn remember_key_frame(&mut self) {
         let bands = self.band_tmp.len();
         let at = self.history_pos;
         self.key_history[at * bands..(at + 1) * bands].copy_from_slice(&self.band_tmp);
         self.speech_history[at] = self.control.speech;
-        let then = (at + self.lead_capacity - self.key_lead) % self.lead_capacity;
-        self.key_frame
-            .copy_from_slice(&self.key_history[then * bands..(then + 1) * bands]);
-        self.lead_speech = self.speech_history[then];
         self.history_pos = (at + 1) % self.lead_capacity;
+    }
+
+    /// Where in the history the dialogue heard with this bed frame is: `key_lead` frames
+    /// before the newest.
+    fn heard_frame(&self) -> usize {
+        (self.history_pos + 2 * self.lead_capacity - 1 - self.key_lead) % self.lead_capacity
     }
 
     /// How far the key runs ahead of the bed, samples (the lookahead): the analysis then pairs
@@ -755,11 +755,13 @@ impl SpectralDucker {
         let n = self.layout.len();
         let c = self.control;
         let applied = c.amount * (1.0 - c.bypass) * c.mix;
+        let heard = self.heard_frame();
+        let heard_key = &self.key_history[heard * n..(heard + 1) * n];
         let a = &mut self.analysis;
-        a.speech = self.lead_speech;
-        for b in 0..n {
+        a.speech = self.speech_history[heard];
+        for (b, &heard_power) in heard_key.iter().enumerate() {
             a.dialogue_db[b] = power_to_db(self.key_band[b]);
-            a.dialogue_frame_db[b] = power_to_db(self.key_frame[b]);
+            a.dialogue_frame_db[b] = power_to_db(heard_power);
             a.bed_frame_db[b] = power_to_db(self.bed_frame[b]);
             a.bed_db[b] = power_to_db(self.bed_band[b]);
             a.reduction_db[b] = if self.applying {
@@ -813,7 +815,6 @@ impl SpectralDucker {
         self.held_db.fill(0.0);
         self.key_history.fill(0.0);
         self.speech_history.fill(false);
-        self.lead_speech = false;
         self.cold_start = false;
         self.fill = 0;
     }
