@@ -225,9 +225,15 @@ def nonspeech_ok(c):
     return c["mean_db"] < NONSPEECH_MEAN_MAX_DB and c["max_db"] < NONSPEECH_MAX_MAX_DB
 
 
+def shortfall(c):
+    """(onsets allowed to be lost, least speech reduction dB) of a KNOWN_SHORTFALLS case, else
+    nothing allowed."""
+    return KNOWN_SHORTFALLS.get((c["scene"], c["kind"]), ((), None))
+
+
 def onset_failures(c, known=True):
     """Rising phrases that lose their onset; with `known`, not those of KNOWN_SHORTFALLS."""
-    lost = KNOWN_SHORTFALLS.get((c["scene"], c["kind"]), ((), None))[0] if known else ()
+    lost = shortfall(c)[0] if known else ()
     return [p for p in c["phrases"] if p["rises"] and not p["ratio"] >= ONSET_MIN_RATIO
             and not any(abs(p["start_s"] - t) < 0.01 for t in lost)]
 
@@ -235,7 +241,7 @@ def onset_failures(c, known=True):
 def depth_ok(c, depth_db, known=True):
     """Speech reduction within the tolerance of Depth, or, for a KNOWN_SHORTFALLS case (with
     `known`), at least its measured figure."""
-    least = KNOWN_SHORTFALLS.get((c["scene"], c["kind"]), ((), None))[1] if known else None
+    least = shortfall(c)[1] if known else None
     if least is not None:
         return c["speech_db"] >= least
     return abs(c["speech_db"] - depth_db) <= SPEECH_DEPTH_TOLERANCE_DB
