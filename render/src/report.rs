@@ -1,12 +1,16 @@
 //! `--report`: a PNG with the bed's level change over time (speech shaded) and a time x band
 //! heat map of the masking overlap before and after ducking.
 //!
-//! Drawn on a plain RGB raster and encoded with `png`; text uses the public-domain 8x8 bitmap
-//! font of the `font8x8` crate, so no font file is needed. Colours: the heat maps use viridis
+//! Drawn on a plain RGB raster and encoded with `png`. Text is set in Ubuntu Light, the editor's
+//! own typeface (egui's default font, embedded by the `epaint_default_fonts` crate, Ubuntu Font
+//! Licence), rasterised with anti-aliasing and kerning by `ab_glyph`: no font file on the
+//! machine is needed, so a render on a bare CI box draws the same picture. Colours: the heat maps use viridis
 //! (perceptually uniform, readable in grey and with the common colour-vision deficiencies);
 //! the curve and shading use the Okabe-Ito vermillion and bluish green, as the editor does.
 
 use std::path::Path;
+
+use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 
 use crate::error::RenderError;
 use crate::job::RenderReport;
@@ -59,19 +63,45 @@ pub fn viridis(t: f32) -> Rgb {
     std::array::from_fn(|k| (a[k] as f32 + f * (b[k] as f32 - a[k] as f32)).round() as u8)
 }
 
-/// An RGB raster.
+/// Body text size, px (axis labels, legends, panel titles): about 9 px capitals, readable at
+/// 100 % zoom on the 1200 px wide picture.
+const BODY_PX: f32 = 14.0;
+/// Title size, px.
+const TITLE_PX: f32 = 24.0;
+
+/// An RGB raster with the report's typeface.
 struct Canvas {
     w: usize,
     h: usize,
     px: Vec<u8>,
+    font: FontRef<'static>,
 }
 
 impl Canvas {
-    fn new(w: usize, h: usize) -> Self {
-        Self {
+    fn new(w: usize, h: usize) -> Result<Self, RenderError> {
+        let font = FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT).map_err(|e| {
+            RenderError::output(
+                Path::new("report"),
+                format!("the embedded font is unreadable: {e}"),
+            )
+        })?;
+        Ok(Self {
             w,
             h,
             px: vec![255; w * h * 3],
+            font,
+        })
+    }
+
+    /// Mixes `c` over the pixel at (x, y) with `coverage` in 0..=1 (anti-aliased text).
+    fn blend(&mut self, x: i64, y: i64, c: Rgb, coverage: f32) {
+        if x >= 0 && y >= 0 && (x as usize) < self.w && (y as usize) < self.h {
+            let i = (y as usize * self.w + x as usize) * 3;
+            let a = coverage.clamp(0.0, 1.0);
+            for (dst, ink) in self.px[i..i + 3].iter_mut().zip(c) {
+                let bg = *dst as f32;
+                *dst = (bg + a * (ink as f32 - bg)).round() as u8;
+            }
         }
     }
 
@@ -101,37 +131,72 @@ impl Canvas {
         }
     }
 
-    /// Text at `scale` (8 x `scale` pixels per glyph); non-ASCII shows as '?'.
-    fn text(&mut self, x: i64, y: i64, s: &str, scale: i64, c: Rgb) {
-        for (i, ch) in s.chars().enumerate() {
-            let code = if ch.is_ascii() {
-                ch as usize
-            } else {
-                '?' as usize
-            };
-            let glyph = font8x8::legacy::BASIC_LEGACY[code];
-            let gx = x + i as i64 * 8 * scale;
-            for (row, bits) in glyph.iter().enumerate() {
-                for col in 0..8 {
-                    if bits & (1 << col) != 0 {
-                        let (px, py) = (gx + col * scale, y + row as i64 * scale);
-                        self.rect(px, py, px + scale, py + scale, c);
-                    }
-                }
+    /// Height of the capitals at `size_px`, px: text is placed by the top of its capitals so
+    /// that a label centred on a tick sits on it whatever the size.
+    fn cap_px(&self, size_px: f32) -> f32 {
+        let glyph = self
+            .font
+            .glyph_id('H')
+            .with_scale_and_position(PxScale::from(size_px), point(0.0, 0.0));
+        self.font
+            .outline_glyph(glyph)
+            .map_or(0.7 * size_px, |g| -g.px_bounds().min.y)
+    }
+
+    /// Text with the top of its capitals at `y`, starting at `x`, `size_px` high (em).
+    fn text(&mut self, x: i64, y: i64, s: &str, size_px: f32, c: Rgb) {
+        let scale = PxScale::from(size_px);
+        let baseline = y as f32 + self.cap_px(size_px);
+        let font = self.font.clone();
+        let scaled = font.as_scaled(scale);
+        let mut pen = x as f32;
+        let mut previous = None;
+        for ch in s.chars() {
+            let id = scaled.glyph_id(ch);
+            if let Some(p) = previous {
+                pen += scaled.kern(p, id);
             }
+            let glyph = id.with_scale_and_position(scale, point(pen, baseline));
+            if let Some(outline) = font.outline_glyph(glyph) {
+                let b = outline.px_bounds();
+                outline.draw(|gx, gy, coverage| {
+                    self.blend(
+                        b.min.x as i64 + gx as i64,
+                        b.min.y as i64 + gy as i64,
+                        c,
+                        coverage,
+                    )
+                });
+            }
+            pen += scaled.h_advance(id);
+            previous = Some(id);
         }
     }
 
-    fn text_width(s: &str, scale: i64) -> i64 {
-        s.chars().count() as i64 * 8 * scale
+    /// Advance width of `s` at `size_px`, px.
+    fn text_width(&self, s: &str, size_px: f32) -> i64 {
+        let scaled = self.font.as_scaled(PxScale::from(size_px));
+        let mut width = 0.0;
+        let mut previous = None;
+        for ch in s.chars() {
+            let id = scaled.glyph_id(ch);
+            if let Some(p) = previous {
+                width += scaled.kern(p, id);
+            }
+            width += scaled.h_advance(id);
+            previous = Some(id);
+        }
+        width.ceil() as i64
     }
 
-    fn text_right(&mut self, x_right: i64, y: i64, s: &str, scale: i64, c: Rgb) {
-        self.text(x_right - Self::text_width(s, scale), y, s, scale, c);
+    fn text_right(&mut self, x_right: i64, y: i64, s: &str, size_px: f32, c: Rgb) {
+        let w = self.text_width(s, size_px);
+        self.text(x_right - w, y, s, size_px, c);
     }
 
-    fn text_centre(&mut self, x_centre: i64, y: i64, s: &str, scale: i64, c: Rgb) {
-        self.text(x_centre - Self::text_width(s, scale) / 2, y, s, scale, c);
+    fn text_centre(&mut self, x_centre: i64, y: i64, s: &str, size_px: f32, c: Rgb) {
+        let w = self.text_width(s, size_px);
+        self.text(x_centre - w / 2, y, s, size_px, c);
     }
 
     fn encode(&self, path: &Path) -> Result<Vec<u8>, RenderError> {
@@ -205,10 +270,10 @@ fn time_axis(c: &mut Canvas, a: Area, duration_s: f64, grid_to: i64) {
         } else {
             format!("{t:.0}")
         };
-        c.text_centre(x, a.y1 + 8, &label, 1, BLACK);
+        c.text_centre(x, a.y1 + 8, &label, BODY_PX, BLACK);
         t += step;
     }
-    c.text_right(a.x1, a.y1 + 20, "time (s)", 1, BLACK);
+    c.text_right(a.x1, a.y1 + 20, "time (s)", BODY_PX, BLACK);
 }
 
 fn frame(c: &mut Canvas, a: Area) {
@@ -240,7 +305,7 @@ fn gain_panel(c: &mut Canvas, a: Area, s: &Summary) {
     while db >= floor_db - 1e-9 {
         let y = y_of(db).round() as i64;
         c.rect(a.x0, y, a.x1, y + 1, GRID);
-        c.text_right(a.x0 - 6, y - 4, &format!("{db:.0}"), 1, BLACK);
+        c.text_right(a.x0 - 6, y - 4, &format!("{db:.0}"), BODY_PX, BLACK);
         db -= step;
     }
     time_axis(c, a, s.duration_s, a.y0);
@@ -260,14 +325,14 @@ fn gain_panel(c: &mut Canvas, a: Area, s: &Summary) {
         }
     }
     frame(c, a);
-    c.text(a.x0 - 80, a.y0 + a.h() / 2 - 4, "dB", 1, BLACK);
+    c.text(a.x0 - 80, a.y0 + a.h() / 2 - 4, "dB", BODY_PX, BLACK);
 }
 
 fn heat_panel(c: &mut Canvas, a: Area, s: &Summary, after: bool) {
     let cols = &s.timeline;
     let bands = s.band_centres_hz.len();
     if bands == 0 {
-        c.text(a.x0 + 10, a.y0 + 10, "no band analysis", 1, BLACK);
+        c.text(a.x0 + 10, a.y0 + 10, "no band analysis", BODY_PX, BLACK);
         frame(c, a);
         return;
     }
@@ -302,9 +367,9 @@ fn heat_panel(c: &mut Canvas, a: Area, s: &Summary, after: bool) {
         };
         let y = a.y1 - ((b as f64 + 0.5) / bands as f64 * a.h() as f64).round() as i64;
         c.rect(a.x0 - 5, y, a.x0, y + 1, AXIS);
-        c.text_right(a.x0 - 8, y - 4, &format_hz(hz as f64), 1, BLACK);
+        c.text_right(a.x0 - 8, y - 4, &format_hz(hz as f64), BODY_PX, BLACK);
     }
-    c.text(a.x0 - 80, a.y0 + a.h() / 2 - 4, "Hz", 1, BLACK);
+    c.text(a.x0 - 80, a.y0 + a.h() / 2 - 4, "Hz", BODY_PX, BLACK);
     time_axis(c, a, s.duration_s, a.y1);
     frame(c, a);
 }
@@ -335,28 +400,34 @@ fn colour_bar(c: &mut Canvas, x: i64, y0: i64, y1: i64) {
         } else {
             format!("{db:.0}")
         };
-        c.text(x + 26, y - 4, &label, 1, BLACK);
+        c.text(x + 26, y - 4, &label, BODY_PX, BLACK);
     }
-    c.text(x - 4, y0 - 40, "overlap", 1, BLACK);
-    c.text(x - 4, y0 - 30, "dB", 1, BLACK);
-    c.text(x - 4, y1 + 8, "grey: no", 1, BLACK);
-    c.text(x - 4, y1 + 18, "speech", 1, BLACK);
+    c.text(x - 4, y0 - 46, "overlap", BODY_PX, BLACK);
+    c.text(x - 4, y0 - 28, "dB", BODY_PX, BLACK);
+    c.text(x - 4, y1 + 8, "grey: no", BODY_PX, BLACK);
+    c.text(x - 4, y1 + 24, "speech", BODY_PX, BLACK);
 }
 
 /// Draws the report picture for a finished render.
 pub fn draw(r: &RenderReport, bed: &Path) -> Result<Vec<u8>, RenderError> {
     let s = &r.summary;
     let (w, h) = (1_200usize, 1_000usize);
-    let mut c = Canvas::new(w, h);
+    let mut c = Canvas::new(w, h)?;
     let name = bed.file_name().map_or_else(
         || bed.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
     let mode = r.params.mode.id();
-    c.text(20, 12, &format!("Underscore render: {name}"), 2, BLACK);
     c.text(
         20,
-        38,
+        12,
+        &format!("Underscore render: {name}"),
+        TITLE_PX,
+        BLACK,
+    );
+    c.text(
+        20,
+        36,
         &format!(
             "preset {}, mode {mode}, depth {} dB, clarity {} dB; {:.1} s at {} Hz, latency \
              {} samples compensated",
@@ -367,12 +438,12 @@ pub fn draw(r: &RenderReport, bed: &Path) -> Result<Vec<u8>, RenderError> {
             s.sample_rate_hz,
             s.latency_samples,
         ),
-        1,
+        BODY_PX,
         BLACK,
     );
     c.text(
         20,
-        50,
+        52,
         &format!(
             "speech {:.0} % of the time; bed reduction {} dB mean during speech, {} dB max; \
              dialogue - bed (speech-gated) {} LU before, {} LU after",
@@ -386,7 +457,7 @@ pub fn draw(r: &RenderReport, bed: &Path) -> Result<Vec<u8>, RenderError> {
             s.dialogue_to_bed_after_lu()
                 .map_or("n/a".into(), |v| format!("{v:+.1}")),
         ),
-        1,
+        BODY_PX,
         BLACK,
     );
     let (x0, x1) = (90i64, w as i64 - 120);
@@ -406,7 +477,7 @@ pub fn draw(r: &RenderReport, bed: &Path) -> Result<Vec<u8>, RenderError> {
         ),
     ];
     for (i, ((y0, y1), title)) in panels.iter().zip(titles).enumerate() {
-        c.text(x0, y0 - 22, &title, 1, BLACK);
+        c.text(x0, y0 - 18, &title, BODY_PX, BLACK);
         let a = Area {
             x0,
             y0: *y0,
@@ -422,10 +493,10 @@ pub fn draw(r: &RenderReport, bed: &Path) -> Result<Vec<u8>, RenderError> {
     // Legend for the first panel, one colour bar for both heat maps.
     let lx = x1 + 16;
     c.rect(lx, 100, lx + 14, 110, SPEECH);
-    c.text(lx + 18, 101, "speech", 1, BLACK);
+    c.text(lx + 18, 101, "speech", BODY_PX, BLACK);
     c.rect(lx, 122, lx + 14, 124, VERMILLION);
-    c.text(lx + 18, 119, "level", 1, BLACK);
-    c.text(lx + 18, 129, "change", 1, BLACK);
+    c.text(lx + 18, 116, "level", BODY_PX, BLACK);
+    c.text(lx + 18, 132, "change", BODY_PX, BLACK);
     colour_bar(&mut c, lx + 6, 420, 930);
     c.encode(bed)
 }
@@ -446,6 +517,42 @@ mod tests {
         assert_eq!(viridis(1.0), [253, 231, 37]);
         assert_eq!(viridis(0.5), [33, 145, 140]);
         assert_eq!(viridis(f32::NAN), [68, 1, 84]);
+    }
+
+    /// Rows and columns of `c` that text touched (any non-white pixel): (top, bottom, left, right).
+    fn inked(c: &Canvas) -> Option<(usize, usize, usize, usize)> {
+        let mut b: Option<(usize, usize, usize, usize)> = None;
+        for y in 0..c.h {
+            for x in 0..c.w {
+                if c.px[(y * c.w + x) * 3..][..3] != [255, 255, 255] {
+                    let (t, bo, l, r) = b.unwrap_or((y, y, x, x));
+                    b = Some((t.min(y), bo.max(y), l.min(x), r.max(x)));
+                }
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn text_is_set_in_the_embedded_font_by_its_cap_top() {
+        let mut c = Canvas::new(200, 60).unwrap();
+        c.text(10, 20, "HH", BODY_PX, BLACK);
+        let (top, bottom, left, right) = inked(&c).unwrap();
+        // Capitals from y = 20 down by the cap height (Ubuntu: 0.69 em = 9.7 px at 14 px).
+        assert!((19..=20).contains(&top), "top {top}");
+        assert!((28..=30).contains(&bottom), "bottom {bottom}");
+        assert!((10..=12).contains(&left), "left {left}");
+        // Two proportional capitals about 0.65 em wide each, not the 8-px cells of a bitmap font.
+        let width = right - left + 1;
+        assert!((15..=21).contains(&width), "width {width}");
+        // Anti-aliased: some pixels are between paper and ink.
+        assert!(c.px.iter().any(|&v| v > 20 && v < 235));
+        // The advance agrees with what was drawn, and a centred label straddles its point.
+        assert!((c.text_width("HH", BODY_PX) - width as i64).abs() <= 3);
+        let mut d = Canvas::new(200, 60).unwrap();
+        d.text_centre(100, 20, "1000", BODY_PX, BLACK);
+        let (_, _, l, r) = inked(&d).unwrap();
+        assert!(((l + r) as i64 / 2 - 100).abs() <= 1, "{l}..{r}");
     }
 
     #[test]
