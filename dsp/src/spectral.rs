@@ -558,23 +558,26 @@ impl SpectralDucker {
     fn frame(&mut self) {
         let bins = self.size / 2 + 1;
         let norm = 1.0 / self.size as f32;
-        // Key spectrum.
-        for ((t, &x), &w) in self.time.iter_mut().zip(&self.key_in).zip(&self.window) {
-            *t = x * w;
+        // Key spectrum: the dialogue's mean spectrum learns only during speech, and the
+        // analysis keeps the frames only while it runs; otherwise the key FFT is skipped.
+        if self.control.speech || self.analysis_enabled {
+            for ((t, &x), &w) in self.time.iter_mut().zip(&self.key_in).zip(&self.window) {
+                *t = x * w;
+            }
+            let _ = self.fft.process_with_scratch(
+                &mut self.time,
+                &mut self.key_spectrum,
+                &mut self.scratch_fwd,
+            );
+            for (p, c) in self.bin_power.iter_mut().zip(&self.key_spectrum) {
+                *p = c.norm_sqr() * norm * norm;
+            }
+            self.layout.band_powers(&self.bin_power, &mut self.band_tmp);
+            if self.analysis_enabled {
+                self.remember_key_frame();
+            }
+            self.update_key_spectrum();
         }
-        let _ = self.fft.process_with_scratch(
-            &mut self.time,
-            &mut self.key_spectrum,
-            &mut self.scratch_fwd,
-        );
-        for (p, c) in self.bin_power.iter_mut().zip(&self.key_spectrum) {
-            *p = c.norm_sqr() * norm * norm;
-        }
-        self.layout.band_powers(&self.bin_power, &mut self.band_tmp);
-        if self.analysis_enabled {
-            self.remember_key_frame();
-        }
-        self.update_key_spectrum();
 
         // Bed spectra and their mean power.
         self.bin_power[..bins].fill(0.0);
