@@ -122,6 +122,8 @@ macro_rules! settings_table {
             /// the shared dialogue and its quiet, phone-band, noisy and overlapped transforms,
             /// 90 % of phrases are confirmed within 104 ms of their ground-truth start (which
             /// precedes the voice's rise; median 39 ms), and the onset attack shortens to fit.
+            /// Not automatable, like Mode: it changes the latency, which a host may only take
+            /// in with a restart (CLAP: inside `activate`), not from an automation lane.
             lookahead_ms: number("lookahead") {
                 name: "Lookahead",
                 group: Group::Timing,
@@ -130,7 +132,7 @@ macro_rules! settings_table {
                 max: 100.0,
                 default: 100.0,
                 skew: Skew::Linear,
-                automatable: true,
+                automatable: false,
                 changes_latency: true,
                 help: "Delays the bed so the duck starts ahead of the first syllable. Adds this much latency.",
             },

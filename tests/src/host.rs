@@ -11,7 +11,7 @@ use clack_extensions::thread_check::{HostThreadCheck, HostThreadCheckImpl};
 use clack_host::prelude::{HostExtensions, HostHandlers, MainThreadHandler, SharedHandler};
 use clack_host::utils::ClapId;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 use std::thread::ThreadId;
 
 /// How many times the plugin called each host callback since the instance was created.
@@ -50,6 +50,68 @@ pub struct LogEntry {
     pub message: String,
 }
 
+/// Where the plugin instance is in its life cycle, as the harness drives it: recorded with every
+/// host callback so a test can check the CLAP rules on when each callback may come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Created or deactivated.
+    Inactive,
+    /// Inside `clap_plugin.activate`.
+    Activating,
+    /// Activated (processing or not).
+    Active,
+    /// Inside `clap_plugin.deactivate`.
+    Deactivating,
+}
+
+impl Phase {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            1 => Self::Activating,
+            2 => Self::Active,
+            3 => Self::Deactivating,
+            _ => Self::Inactive,
+        }
+    }
+}
+
+/// The host callbacks a record names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Callback {
+    RequestRestart,
+    RequestProcess,
+    RequestCallback,
+    LatencyChanged,
+    ParamsRescan,
+    ParamsClear,
+    ParamsRequestFlush,
+    AudioPortsRescan,
+    StateMarkDirty,
+}
+
+/// The thread a callback came from, as the harness' thread-check extension tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerThread {
+    /// The creating thread, outside the audio calls.
+    Main,
+    /// The creating thread inside `start_processing`/`process`/`stop_processing`.
+    Audio,
+    /// Any other thread (a plugin's own thread).
+    Other,
+}
+
+/// One host callback: which, in what phase of the instance, from which thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackRecord {
+    pub callback: Callback,
+    pub phase: Phase,
+    pub thread: CallerThread,
+}
+
+/// Records kept per instance; later ones are counted in `records_dropped` (the buffer is
+/// allocated up front so that a callback from the audio thread does not allocate).
+const RECORD_CAPACITY: usize = 16_384;
+
 /// Host data shared between all threads the plugin may call from.
 pub(crate) struct HostShared {
     /// The thread that created the instance: the "main thread" of this host.
@@ -76,6 +138,11 @@ pub(crate) struct HostShared {
 
     pub log: Mutex<Vec<LogEntry>>,
     pub echo_log: bool,
+
+    /// [`Phase`] as a number, set by the harness around activate and deactivate.
+    pub phase: AtomicU8,
+    pub records: Mutex<Vec<CallbackRecord>>,
+    pub records_dropped: AtomicU32,
 }
 
 impl HostShared {
@@ -99,6 +166,33 @@ impl HostShared {
             state_mark_dirty: AtomicU32::new(0),
             log: Mutex::new(Vec::new()),
             echo_log: std::env::var_os("UNDERSCORE_CLAP_QUIET").is_none(),
+            phase: AtomicU8::new(Phase::Inactive as u8),
+            records: Mutex::new(Vec::with_capacity(RECORD_CAPACITY)),
+            records_dropped: AtomicU32::new(0),
+        }
+    }
+
+    pub fn set_phase(&self, phase: Phase) {
+        self.phase.store(phase as u8, Ordering::SeqCst);
+    }
+
+    /// Counts `callback` and records it with the phase and calling thread.
+    fn record(&self, callback: Callback, counter: &AtomicU32) {
+        Self::bump(counter);
+        let on_main = std::thread::current().id() == self.main_thread;
+        let thread = match (on_main, self.in_audio.load(Ordering::SeqCst)) {
+            (true, false) => CallerThread::Main,
+            (true, true) => CallerThread::Audio,
+            (false, _) => CallerThread::Other,
+        };
+        let record = CallbackRecord {
+            callback,
+            phase: Phase::from_u8(self.phase.load(Ordering::SeqCst)),
+            thread,
+        };
+        match self.records.lock() {
+            Ok(mut r) if r.len() < r.capacity() => r.push(record),
+            _ => Self::bump(&self.records_dropped),
         }
     }
 
@@ -125,16 +219,16 @@ impl HostShared {
 
 impl<'a> SharedHandler<'a> for HostShared {
     fn request_restart(&self) {
-        Self::bump(&self.request_restart);
+        self.record(Callback::RequestRestart, &self.request_restart);
         self.restart_pending.store(true, Ordering::SeqCst);
     }
 
     fn request_process(&self) {
-        Self::bump(&self.request_process);
+        self.record(Callback::RequestProcess, &self.request_process);
     }
 
     fn request_callback(&self) {
-        Self::bump(&self.request_callback);
+        self.record(Callback::RequestCallback, &self.request_callback);
         self.callback_pending.store(true, Ordering::SeqCst);
     }
 }
@@ -165,7 +259,7 @@ impl HostThreadCheckImpl for HostShared {
 
 impl HostParamsImplShared for HostShared {
     fn request_flush(&self) {
-        Self::bump(&self.params_request_flush);
+        self.record(Callback::ParamsRequestFlush, &self.params_request_flush);
         self.flush_pending.store(true, Ordering::SeqCst);
     }
 }
@@ -179,7 +273,8 @@ impl<'a> MainThreadHandler<'a> for HostMainThread<'a> {}
 
 impl HostLatencyImpl for HostMainThread<'_> {
     fn changed(&self) {
-        HostShared::bump(&self.shared.latency_changed);
+        let s = self.shared;
+        s.record(Callback::LatencyChanged, &s.latency_changed);
         self.shared
             .latency_changed_pending
             .store(true, Ordering::SeqCst);
@@ -188,14 +283,16 @@ impl HostLatencyImpl for HostMainThread<'_> {
 
 impl HostParamsImplMainThread for HostMainThread<'_> {
     fn rescan(&self, flags: ParamRescanFlags) {
-        HostShared::bump(&self.shared.params_rescan);
+        let s = self.shared;
+        s.record(Callback::ParamsRescan, &s.params_rescan);
         self.shared
             .params_rescan_flags
             .fetch_or(flags.bits(), Ordering::SeqCst);
     }
 
     fn clear(&self, _param_id: ClapId, _flags: ParamClearFlags) {
-        HostShared::bump(&self.shared.params_clear);
+        let s = self.shared;
+        s.record(Callback::ParamsClear, &s.params_clear);
     }
 }
 
@@ -205,13 +302,15 @@ impl HostAudioPortsImpl for HostMainThread<'_> {
     }
 
     fn rescan(&self, _flags: AudioPortRescanFlags) {
-        HostShared::bump(&self.shared.audio_ports_rescan);
+        let s = self.shared;
+        s.record(Callback::AudioPortsRescan, &s.audio_ports_rescan);
     }
 }
 
 impl HostStateImpl for HostMainThread<'_> {
     fn mark_dirty(&self) {
-        HostShared::bump(&self.shared.state_mark_dirty);
+        let s = self.shared;
+        s.record(Callback::StateMarkDirty, &s.state_mark_dirty);
     }
 }
 

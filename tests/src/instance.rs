@@ -2,7 +2,9 @@
 //! CLAP ABI.
 
 use crate::error::HostError;
-use crate::host::{CallbackCounts, HarnessHost, HostMainThread, HostShared, LogEntry};
+use crate::host::{
+    CallbackCounts, CallbackRecord, HarnessHost, HostMainThread, HostShared, LogEntry, Phase,
+};
 use clack_extensions::audio_ports::{AudioPortFlags, AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
 use clack_extensions::latency::PluginLatency;
@@ -221,6 +223,8 @@ pub struct ClapInstance {
     selected_port_config: Option<u32>,
     steady_time: u64,
     last_status: Option<ProcessStatus>,
+    /// Whether `process` services main-thread requests after each block.
+    pump_after_process: bool,
 }
 
 fn cstr_to_string(s: Option<&CStr>) -> String {
@@ -368,6 +372,7 @@ impl ClapInstance {
             selected_port_config: None,
             steady_time: 0,
             last_status: None,
+            pump_after_process: true,
         };
         this.pump_main_thread();
         Ok(this)
@@ -675,10 +680,16 @@ impl ClapInstance {
             .position(|p| p.is_main)
             .or(if outputs.is_empty() { None } else { Some(0) });
 
-        let stopped = self
-            .instance
-            .activate(|_, _| (), config)
-            .map_err(|e| HostError::Activation(e.to_string()))?;
+        self.shared(|s| s.set_phase(Phase::Activating));
+        let stopped = self.instance.activate(|_, _| (), config);
+        self.shared(|s| {
+            s.set_phase(if stopped.is_ok() {
+                Phase::Active
+            } else {
+                Phase::Inactive
+            })
+        });
+        let stopped = stopped.map_err(|e| HostError::Activation(e.to_string()))?;
 
         self.active = Some(ActiveState {
             config,
@@ -706,7 +717,9 @@ impl ClapInstance {
         if let Some(active) = self.active.take() {
             let instance = &self.instance;
             let stopped = as_audio_thread(instance, || active.processor.into_stopped());
+            self.shared(|s| s.set_phase(Phase::Deactivating));
             self.instance.deactivate(stopped);
+            self.shared(|s| s.set_phase(Phase::Inactive));
         }
         self.pump_main_thread();
     }
@@ -780,6 +793,25 @@ impl ClapInstance {
     /// How often the plugin called each host callback so far.
     pub fn callbacks(&self) -> CallbackCounts {
         self.shared(HostShared::counts)
+    }
+
+    /// Every host callback the plugin made so far, in order, with the instance's phase and the
+    /// calling thread (the first 16384; see [`records_dropped`](Self::records_dropped)).
+    pub fn callback_records(&self) -> Vec<CallbackRecord> {
+        self.shared(|s| s.records.lock().map(|r| r.clone()).unwrap_or_default())
+    }
+
+    /// Callbacks made after the record buffer was full (counted, not recorded).
+    pub fn records_dropped(&self) -> u32 {
+        self.shared(|s| s.records_dropped.load(Ordering::SeqCst))
+    }
+
+    /// Whether the harness services the plugin's main-thread requests after every `process`
+    /// (default: yes). Off, they wait for the next [`pump_main_thread`](Self::pump_main_thread)
+    /// or [`deactivate`](Self::deactivate), as in a host whose main thread runs late: a
+    /// request made while processing may then be serviced after the plugin was deactivated.
+    pub fn set_pump_after_process(&mut self, on: bool) {
+        self.pump_after_process = on;
     }
 
     /// Everything the plugin logged through `clap_host_log` so far.
@@ -996,7 +1028,9 @@ impl ClapInstance {
         active.last_frames = frames;
         let status = result?;
         self.last_status = Some(status);
-        self.pump_main_thread();
+        if self.pump_after_process {
+            self.pump_main_thread();
+        }
         Ok(frames)
     }
 

@@ -59,7 +59,7 @@ mod instance;
 pub mod signal;
 
 pub use error::HostError;
-pub use host::{CallbackCounts, LogEntry};
+pub use host::{Callback, CallbackCounts, CallbackRecord, CallerThread, LogEntry, Phase};
 pub use instance::{
     BlockSizes, ClapInstance, Descriptor, ParamEvent, ParamInfo, PortConfig, PortInfo,
     ProcessProbe, list_plugins,

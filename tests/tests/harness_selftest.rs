@@ -10,21 +10,20 @@ use underscore_tests::*;
 const SR: f64 = 48_000.0;
 const MAX_BLOCK: u32 = 512;
 
-/// The installed ZamCompX2, if any (`$ZAM_CLAP_DIR` overrides `/usr/lib/clap`).
-fn zam_comp() -> Option<PathBuf> {
+/// The installed ZamCompX2 (`$ZAM_CLAP_DIR` overrides `/usr/lib/clap`). Missing, the test
+/// fails with what to install: a self-test that cannot run must not pass.
+fn zam_comp() -> PathBuf {
     let dir = std::env::var_os("ZAM_CLAP_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/lib/clap"));
     let path = dir.join("ZamCompX2.clap");
-    if path.exists() {
-        Some(path)
-    } else {
-        println!(
-            "SKIP: {} not found (apt-get install -y zam-plugins)",
-            path.display()
-        );
-        None
-    }
+    assert!(
+        path.exists(),
+        "{} not found: the harness self-tests need Debian's zam-plugins \
+         (apt-get install -y zam-plugins) or $ZAM_CLAP_DIR",
+        path.display()
+    );
+    path
 }
 
 fn param(plugin: &mut ClapInstance, name: &str) -> ParamInfo {
@@ -55,7 +54,7 @@ fn sidechain_compressor(path: &PathBuf) -> ClapInstance {
 
 #[test]
 fn descriptor_ports_and_params() {
-    let Some(path) = zam_comp() else { return };
+    let path = zam_comp();
 
     let listed = list_plugins(&path).unwrap();
     assert_eq!(listed.len(), 1);
@@ -125,7 +124,7 @@ fn descriptor_ports_and_params() {
 
 #[test]
 fn set_param_inactive_and_events_reach_the_plugin() {
-    let Some(path) = zam_comp() else { return };
+    let path = zam_comp();
     let mut plugin = ClapInstance::new(&path, None).unwrap();
     let thr = param(&mut plugin, "Threshold");
     let ratio = param(&mut plugin, "Ratio");
@@ -180,7 +179,7 @@ fn set_param_inactive_and_events_reach_the_plugin() {
 
 #[test]
 fn passes_audio_with_the_right_shape() {
-    let Some(path) = zam_comp() else { return };
+    let path = zam_comp();
     let mut plugin = ClapInstance::new(&path, None).unwrap();
     // Threshold 0 dB (default): a -20 dBFS sine is not compressed.
     plugin.activate(SR, 1, MAX_BLOCK).unwrap();
@@ -264,7 +263,7 @@ fn passes_audio_with_the_right_shape() {
 
 #[test]
 fn sidechain_signal_drives_gain_reduction() {
-    let Some(path) = zam_comp() else { return };
+    let path = zam_comp();
     let mut plugin = sidechain_compressor(&path);
     plugin.activate(SR, 1, MAX_BLOCK).unwrap();
 
@@ -318,7 +317,7 @@ fn sidechain_signal_drives_gain_reduction() {
 
 #[test]
 fn block_size_does_not_change_the_result() {
-    let Some(path) = zam_comp() else { return };
+    let path = zam_comp();
     let n = 20_000;
     let music = stereo(&noise(0.3, n, 1));
     let key = vec![sine(3.0, 0.9, SR, n)]; // slow swell on the key
@@ -348,7 +347,7 @@ fn render_routes_events_to_the_right_block() {
     // (not at the event's sample). So the first sample where a Threshold change shows in the
     // output is the start of the block the harness put the event in: with 1-frame blocks the
     // event's own sample, with 100-frame blocks the enclosing multiple of 100.
-    let Some(path) = zam_comp() else { return };
+    let path = zam_comp();
     let n = 20_000;
     let music = stereo(&noise(0.3, n, 1));
     let run = |block: usize, at: u32| {
@@ -372,7 +371,7 @@ fn render_routes_events_to_the_right_block() {
 
 #[test]
 fn state_without_the_extension_is_a_clean_error() {
-    let Some(path) = zam_comp() else { return };
+    let path = zam_comp();
     let mut plugin = ClapInstance::new(&path, None).unwrap();
     // ZamCompX2's CLAP build exposes no clap.state extension (checked: clap.audio-ports,
     // clap.params, clap.timer-support, clap.gui only). The round trip must fail cleanly.

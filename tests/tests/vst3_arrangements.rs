@@ -1,0 +1,148 @@
+//! VST3 bus arrangements, checked as Steinberg's validator checks them (issue 14), with a small
+//! test host on the `vst3` crate: for every combination of main input, sidechain ("Dialogue")
+//! and main output of mono, stereo and 5.1, `IAudioProcessor::setBusArrangements` either refuses
+//! (`kResultFalse`) or every bus then reads back exactly what was asked. (nice-plug 0.4.2
+//! compared the sidechain with the main bus' channel count: a mono bed with a stereo sidechain
+//! was accepted and read back with a mono sidechain. Fixed in vendor/nice-plug.)
+
+use std::ffi::{CStr, c_void};
+use std::path::PathBuf;
+
+use vst3::Steinberg::Vst::SpeakerArr::{k51, kMono, kStereo};
+use vst3::Steinberg::Vst::{
+    BusDirections_::kInput, BusDirections_::kOutput, IAudioProcessor, IAudioProcessorTrait,
+    IComponent, SpeakerArrangement,
+};
+use vst3::Steinberg::{
+    IPluginBaseTrait, IPluginFactory, IPluginFactoryTrait, PClassInfo, kResultFalse, kResultOk,
+};
+use vst3::{ComPtr, Interface};
+
+/// `target/bundled/Underscore.vst3/Contents/x86_64-linux/Underscore.so`, or `$UNDERSCORE_VST3`
+/// (the bundle folder).
+fn module_path() -> PathBuf {
+    let bundle = match std::env::var_os("UNDERSCORE_VST3") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => underscore_tests::workspace_root().join("target/bundled/Underscore.vst3"),
+    };
+    bundle.join(format!(
+        "Contents/{}-linux/Underscore.so",
+        std::env::consts::ARCH
+    ))
+}
+
+fn name(a: SpeakerArrangement) -> &'static str {
+    match a {
+        x if x == kMono => "mono",
+        x if x == kStereo => "stereo",
+        x if x == k51 => "5.1",
+        _ => "other",
+    }
+}
+
+/// The audio processor of a fresh Underscore instance (the library stays loaded for the test
+/// process: it is leaked, like the CLAP tests pin theirs).
+fn processor() -> (ComPtr<IComponent>, ComPtr<IAudioProcessor>) {
+    let path = module_path();
+    assert!(
+        path.is_file(),
+        "no VST3 module at {} (cargo xtask bundle underscore --release)",
+        path.display()
+    );
+    // SAFETY: loading the plugin under test runs its initialisers, as every test does.
+    let lib = Box::leak(Box::new(
+        unsafe { libloading::Library::new(&path) }.expect("load the VST3 module"),
+    ));
+    unsafe {
+        if let Ok(entry) = lib.get::<unsafe extern "C" fn(*mut c_void) -> bool>(b"ModuleEntry\0") {
+            assert!(entry(std::ptr::null_mut()), "ModuleEntry failed");
+        }
+        let get_factory = lib
+            .get::<unsafe extern "system" fn() -> *mut IPluginFactory>(b"GetPluginFactory\0")
+            .expect("GetPluginFactory");
+        let factory = ComPtr::from_raw(get_factory()).expect("a plugin factory");
+        let mut component: Option<ComPtr<IComponent>> = None;
+        for i in 0..factory.countClasses() {
+            let mut info: PClassInfo = std::mem::zeroed();
+            assert_eq!(factory.getClassInfo(i, &mut info), kResultOk);
+            let category = CStr::from_ptr(info.category.as_ptr()).to_string_lossy();
+            if category != "Audio Module Class" {
+                continue;
+            }
+            let mut obj: *mut c_void = std::ptr::null_mut();
+            let iid = IComponent::IID;
+            let r = factory.createInstance(
+                info.cid.as_ptr(),
+                iid.as_ptr() as *const std::ffi::c_char,
+                &mut obj,
+            );
+            assert_eq!(r, kResultOk, "createInstance");
+            component = ComPtr::from_raw(obj as *mut IComponent);
+        }
+        let component = component.expect("an audio module class");
+        assert_eq!(component.initialize(std::ptr::null_mut()), kResultOk);
+        let processor = component
+            .cast::<IAudioProcessor>()
+            .expect("IAudioProcessor");
+        (component, processor)
+    }
+}
+
+#[test]
+fn every_accepted_bus_arrangement_reads_back_as_requested() {
+    let (component, processor) = processor();
+    let kinds = [kMono, kStereo, k51];
+    let (mut accepted, mut refused, mut wrong) = (Vec::new(), 0, Vec::new());
+    for &main_in in &kinds {
+        for &key in &kinds {
+            for &main_out in &kinds {
+                let mut ins = [main_in, key];
+                let mut outs = [main_out];
+                let r = unsafe {
+                    processor.setBusArrangements(ins.as_mut_ptr(), 2, outs.as_mut_ptr(), 1)
+                };
+                let asked = format!("{} + {} -> {}", name(main_in), name(key), name(main_out));
+                if r == kResultFalse {
+                    refused += 1;
+                    continue;
+                }
+                assert_eq!(r, kResultOk, "{asked}: unexpected result {r}");
+                let mut read = [0 as SpeakerArrangement; 3];
+                unsafe {
+                    assert_eq!(
+                        processor.getBusArrangement(kInput as i32, 0, &mut read[0]),
+                        kResultOk
+                    );
+                    assert_eq!(
+                        processor.getBusArrangement(kInput as i32, 1, &mut read[1]),
+                        kResultOk
+                    );
+                    assert_eq!(
+                        processor.getBusArrangement(kOutput as i32, 0, &mut read[2]),
+                        kResultOk
+                    );
+                }
+                if read != [main_in, key, main_out] {
+                    wrong.push(format!(
+                        "{asked}: accepted, reads back {} + {} -> {}",
+                        name(read[0]),
+                        name(read[1]),
+                        name(read[2])
+                    ));
+                }
+                accepted.push(asked);
+            }
+        }
+    }
+    println!(
+        "accepted {}: {accepted:?}; refused {refused}",
+        accepted.len()
+    );
+    assert_eq!(wrong, Vec::<String>::new());
+    // The seven layouts the plugin declares are all reachable: bed in = bed out.
+    assert_eq!(accepted.len(), 7, "{accepted:?}");
+    assert_eq!(refused, 27 - 7);
+    unsafe {
+        component.terminate();
+    }
+}
