@@ -1,17 +1,21 @@
-//! VST3 bus arrangements, checked as Steinberg's validator checks them (issue 14), with a small
-//! test host on the `vst3` crate: for every combination of main input, sidechain ("Dialogue")
+//! VST3 bus arrangements and the controller's parameter read-back, checked as Steinberg's
+//! validator checks them (issue 14), with a small test host on the `vst3` crate: for every combination of main input, sidechain ("Dialogue")
 //! and main output of mono, stereo and 5.1, `IAudioProcessor::setBusArrangements` either refuses
 //! (`kResultFalse`) or every bus then reads back exactly what was asked. (nice-plug 0.4.2
 //! compared the sidechain with the main bus' channel count: a mono bed with a stereo sidechain
-//! was accepted and read back with a mono sidechain. Fixed in vendor/nice-plug.)
+//! was accepted and read back with a mono sidechain. Fixed in vendor/nice-plug.) And Bypass set
+//! through `IEditController::setParamNormalized` while processing reads back at once (nice-plug
+//! 0.4.2 dropped it until the host's own process call delivered it).
 
 use std::ffi::{CStr, c_void};
 use std::path::PathBuf;
 
+use vst3::Steinberg::Vst::ParameterInfo_::ParameterFlags_::kIsBypass;
 use vst3::Steinberg::Vst::SpeakerArr::{k51, kMono, kStereo};
 use vst3::Steinberg::Vst::{
     BusDirections_::kInput, BusDirections_::kOutput, IAudioProcessor, IAudioProcessorTrait,
-    IComponent, SpeakerArrangement,
+    IComponent, IComponentTrait, IEditController, IEditControllerTrait, ParameterInfo,
+    ProcessModes_::kRealtime, ProcessSetup, SpeakerArrangement, SymbolicSampleSizes_::kSample32,
 };
 use vst3::Steinberg::{
     IPluginBaseTrait, IPluginFactory, IPluginFactoryTrait, PClassInfo, kResultFalse, kResultOk,
@@ -143,6 +147,48 @@ fn every_accepted_bus_arrangement_reads_back_as_requested() {
     assert_eq!(accepted.len(), 7, "{accepted:?}");
     assert_eq!(refused, 27 - 7);
     unsafe {
+        component.terminate();
+    }
+}
+
+#[test]
+fn bypass_set_through_the_controller_while_processing_reads_back() {
+    let (component, processor) = processor();
+    let controller = component
+        .cast::<IEditController>()
+        .expect("a single-component plugin: IEditController on the component");
+    unsafe {
+        let bypass = (0..controller.getParameterCount())
+            .map(|i| {
+                let mut info: ParameterInfo = std::mem::zeroed();
+                assert_eq!(controller.getParameterInfo(i, &mut info), kResultOk);
+                info
+            })
+            .find(|info| info.flags & kIsBypass != 0)
+            .expect("a parameter flagged kIsBypass")
+            .id;
+        let mut setup = ProcessSetup {
+            processMode: kRealtime as i32,
+            symbolicSampleSize: kSample32 as i32,
+            maxSamplesPerBlock: 512,
+            sampleRate: 48_000.0,
+        };
+        assert_eq!(processor.setupProcessing(&mut setup), kResultOk);
+        assert_eq!(component.setActive(1), kResultOk);
+        assert_eq!(processor.setProcessing(1), kResultOk);
+        for value in [1.0, 0.0, 1.0] {
+            assert_eq!(controller.setParamNormalized(bypass, value), kResultOk);
+            let read = controller.getParamNormalized(bypass);
+            println!("Bypass set to {value} while processing, reads back {read}");
+            assert_eq!(read, value);
+        }
+        // Nothing processed: when processing stops, the value the controller was told last
+        // becomes the parameter's own (also what a saved state holds).
+        processor.setProcessing(0);
+        component.setActive(0);
+        assert_eq!(controller.getParamNormalized(bypass), 1.0);
+        assert_eq!(controller.setParamNormalized(bypass, 0.0), kResultOk);
+        assert_eq!(controller.getParamNormalized(bypass), 0.0);
         component.terminate();
     }
 }

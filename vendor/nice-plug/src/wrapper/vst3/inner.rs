@@ -158,6 +158,12 @@ pub(crate) struct WrapperInner<P: Vst3Plugin> {
     /// parameters belonging to the plugin. These addresses will remain stable as long as the
     /// `params` object does not get deallocated.
     pub param_by_hash: HashMap<u32, ParamPtr>,
+    /// PATCHED (Underscore, vendor/nice-plug/PATCHES.md): a value the host set through
+    /// `IEditController::setParamNormalized` while processing (the change then reaches the
+    /// plugin through `process`), and whether it is newer than what `process` applied since, so
+    /// `getParamNormalized` reads back what the controller was told. One slot per parameter,
+    /// made here: nothing allocates later.
+    pub controller_values: HashMap<u32, (atomic_float::AtomicF32, AtomicBool)>,
     /// Mappings from parameter hashes to string parameter IDs. Used for notifying the plugin's
     /// editor about parameter changes.
     pub param_id_by_hash: HashMap<u32, String>,
@@ -303,6 +309,14 @@ impl<P: Vst3Plugin> WrapperInner<P> {
             .iter()
             .map(|(_, hash, ptr, _)| (*hash, *ptr))
             .collect();
+        // PATCHED (Underscore): one controller slot per parameter.
+        let controller_values: HashMap<u32, (atomic_float::AtomicF32, AtomicBool)> =
+            param_id_hashes_ptrs_groups
+                .iter()
+                .map(|(_, hash, _, _)| {
+                    (*hash, (atomic_float::AtomicF32::new(0.0), AtomicBool::new(false)))
+                })
+                .collect();
         let param_id_by_hash = param_id_hashes_ptrs_groups
             .iter()
             .map(|(id, hash, _, _)| (*hash, id.clone()))
@@ -374,6 +388,7 @@ impl<P: Vst3Plugin> WrapperInner<P> {
             updated_state_sender,
             updated_state_receiver,
 
+            controller_values,
             param_hashes,
             param_by_hash,
             param_id_by_hash,
@@ -550,6 +565,10 @@ impl<P: Vst3Plugin> WrapperInner<P> {
 
         match self.param_by_hash.get(&hash) {
             Some(param_ptr) => {
+                // PATCHED (Underscore): the value applied now supersedes the controller's.
+                if let Some((_, pending)) = self.controller_values.get(&hash) {
+                    pending.store(false, Ordering::SeqCst);
+                }
                 if unsafe { param_ptr._internal_set_normalized_value(normalized_value) } {
                     if let Some(sample_rate) = sample_rate {
                         unsafe { param_ptr._internal_update_smoother(sample_rate, false) };

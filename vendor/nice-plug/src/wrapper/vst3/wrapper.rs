@@ -760,6 +760,13 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
     }
 
     unsafe fn getParamNormalized(&self, id: ParamID) -> ParamValue {
+        // PATCHED (Underscore, vendor/nice-plug/PATCHES.md): a value set through the controller
+        // while processing reads back until `process` applies a newer one.
+        if let Some((value, pending)) = self.inner.controller_values.get(&id)
+            && pending.load(Ordering::SeqCst)
+        {
+            return value.load(Ordering::SeqCst) as f64;
+        }
         match self.inner.param_by_hash.get(&id) {
             Some(param_ptr) => unsafe { param_ptr.modulated_normalized_value() as f64 },
             _ => 0.5,
@@ -770,7 +777,16 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
         // If the plugin is currently processing audio, then this parameter change will also be sent
         // to the process function
         if self.inner.is_processing.load(Ordering::SeqCst) {
-            return kResultOk;
+            // PATCHED (Underscore): remembered for `getParamNormalized`.
+            return match self.inner.controller_values.get(&id) {
+                Some((slot, pending)) if value.is_finite() => {
+                    slot.store(value as f32, Ordering::SeqCst);
+                    pending.store(true, Ordering::SeqCst);
+                    kResultOk
+                }
+                Some(_) => kInvalidArgument,
+                None => kResultOk,
+            };
         }
 
         let sample_rate = self
@@ -1030,6 +1046,25 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
         // Always reset the processing status when the plugin gets activated or deactivated
         self.inner.last_process_status.store(ProcessStatus::Normal);
         self.inner.is_processing.store(state, Ordering::SeqCst);
+
+        // PATCHED (Underscore, vendor/nice-plug/PATCHES.md): values the controller was told while
+        // processing that no process call delivered become the parameters' own.
+        if !state {
+            let sample_rate = self
+                .inner
+                .current_buffer_config
+                .load()
+                .map(|c| c.sample_rate);
+            for (&hash, (value, pending)) in &self.inner.controller_values {
+                if pending.load(Ordering::SeqCst) {
+                    self.inner.set_normalized_value_by_hash(
+                        hash,
+                        value.load(Ordering::SeqCst),
+                        sample_rate,
+                    );
+                }
+            }
+        }
 
         // This function is also used to reset buffers on the plugin, so we should do the same
         // thing. We don't call `reset()` in `setup_processing()` for that same reason.
