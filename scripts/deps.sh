@@ -2,6 +2,7 @@
 # Installs what Underscore's build, tests and demo need on a Debian machine (idempotent).
 # apt: X11/GL headers for the egui editor, ALSA/JACK for the standalone build, Xvfb and
 # imagemagick for editor pictures, zam-plugins (a third-party CLAP peer for the host harness).
+# Ardour 7.3 (a real DAW, run headless by tests/hosts/test_ardour.py), without its recommends.
 # pip: DawDreamer and pedalboard (real VST3 hosts), and the evaluation stack.
 set -euo pipefail
 
@@ -27,6 +28,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "== apt: installing ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! dpkg-query -W -f='${Status}' ardour 2>/dev/null | grep -q "install ok installed"; then
+  echo "== apt: installing ardour (no recommends)"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends ardour >/dev/null
 fi
 
 if ! python3 -c "import dawdreamer, pedalboard, numpy, scipy, soundfile, pystoi, pyloudnorm, pytest" 2>/dev/null; then
