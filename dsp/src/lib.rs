@@ -38,6 +38,7 @@ pub mod delay;
 pub mod detector;
 pub mod engine;
 pub mod filter;
+pub mod link;
 pub mod ramp;
 pub mod resample;
 pub mod settings;

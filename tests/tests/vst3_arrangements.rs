@@ -10,17 +10,18 @@
 use std::ffi::{CStr, c_void};
 use std::path::PathBuf;
 
-use vst3::Steinberg::Vst::ParameterInfo_::ParameterFlags_::kIsBypass;
+use vst3::Steinberg::Vst::ParameterInfo_::ParameterFlags_::{kCanAutomate, kIsBypass};
 use vst3::Steinberg::Vst::SpeakerArr::{k51, kMono, kStereo};
 use vst3::Steinberg::Vst::{
     BusDirections_::kInput, BusDirections_::kOutput, IAudioProcessor, IAudioProcessorTrait,
     IComponent, IComponentTrait, IEditController, IEditControllerTrait, ParameterInfo,
     ProcessModes_::kRealtime, ProcessSetup, SpeakerArrangement, SymbolicSampleSizes_::kSample32,
 };
+use vst3::Steinberg::Vst::{IComponentHandler, IComponentHandlerTrait, ParamID, ParamValue};
 use vst3::Steinberg::{
     IPluginBaseTrait, IPluginFactory, IPluginFactoryTrait, PClassInfo, kResultFalse, kResultOk,
 };
-use vst3::{ComPtr, Interface};
+use vst3::{Class, ComPtr, ComWrapper, Interface};
 
 /// `target/bundled/Underscore.vst3/Contents/x86_64-linux/Underscore.so`, or `$UNDERSCORE_VST3`
 /// (the bundle folder).
@@ -189,6 +190,117 @@ fn bypass_set_through_the_controller_while_processing_reads_back() {
         assert_eq!(controller.getParamNormalized(bypass), 1.0);
         assert_eq!(controller.setParamNormalized(bypass, 0.0), kResultOk);
         assert_eq!(controller.getParamNormalized(bypass), 0.0);
+        component.terminate();
+    }
+}
+
+/// A VST3 parameter's title (UTF-16, zero-terminated).
+fn title(info: &ParameterInfo) -> String {
+    let units: Vec<u16> = info.title.iter().copied().take_while(|&c| c != 0).collect();
+    String::from_utf16_lossy(&units)
+}
+
+#[test]
+fn lookahead_and_mode_cannot_be_automated_in_vst3() {
+    let (component, _processor) = processor();
+    let controller = component
+        .cast::<IEditController>()
+        .expect("IEditController");
+    let infos: Vec<ParameterInfo> = unsafe {
+        (0..controller.getParameterCount())
+            .map(|i| {
+                let mut info: ParameterInfo = std::mem::zeroed();
+                assert_eq!(controller.getParameterInfo(i, &mut info), kResultOk);
+                info
+            })
+            .collect()
+    };
+    let automatable = |name: &str| {
+        let info = infos
+            .iter()
+            .find(|i| title(i) == name)
+            .unwrap_or_else(|| panic!("no parameter {name}"));
+        info.flags & kCanAutomate != 0
+    };
+    assert!(
+        !automatable("Lookahead"),
+        "Lookahead is flagged kCanAutomate"
+    );
+    assert!(!automatable("Mode"), "Mode is flagged kCanAutomate");
+    assert!(automatable("Depth"), "Depth must stay automatable");
+    unsafe {
+        component.terminate();
+    }
+}
+
+/// A host's component handler that counts `restartComponent` calls.
+struct CountingHandler {
+    restarts: std::sync::atomic::AtomicU32,
+}
+
+impl Class for CountingHandler {
+    type Interfaces = (IComponentHandler,);
+}
+
+impl IComponentHandlerTrait for CountingHandler {
+    unsafe fn beginEdit(&self, _id: ParamID) -> vst3::Steinberg::tresult {
+        kResultOk
+    }
+    unsafe fn performEdit(&self, _id: ParamID, _value: ParamValue) -> vst3::Steinberg::tresult {
+        kResultOk
+    }
+    unsafe fn endEdit(&self, _id: ParamID) -> vst3::Steinberg::tresult {
+        kResultOk
+    }
+    unsafe fn restartComponent(&self, _flags: i32) -> vst3::Steinberg::tresult {
+        self.restarts
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        kResultOk
+    }
+}
+
+/// The VST3 side of a normal load. The latency is right when Steinberg's workflow reads it
+/// (after `setActive(true)`); one `restartComponent(kLatencyChanged)` follows the first
+/// activation, on purpose: JUCE-based hosts read the latency before `setActive(true)` and take
+/// the new value from that call (without it pedalboard kept the previous sample rate's latency;
+/// vendor/nice-plug/PATCHES.md). The CLAP side asks for no restart at all (conformance.rs).
+#[test]
+fn a_normal_load_reports_the_latency_after_activation_and_restarts_at_most_once() {
+    let (component, processor) = processor();
+    let controller = component
+        .cast::<IEditController>()
+        .expect("IEditController");
+    let handler = ComWrapper::new(CountingHandler {
+        restarts: std::sync::atomic::AtomicU32::new(0),
+    });
+    let handler_ptr = handler
+        .to_com_ptr::<IComponentHandler>()
+        .expect("IComponentHandler");
+    unsafe {
+        assert_eq!(
+            controller.setComponentHandler(handler_ptr.as_ptr()),
+            kResultOk
+        );
+        // The VST3 workflow: setupProcessing, setActive(true), getLatencySamples, setProcessing.
+        let mut setup = ProcessSetup {
+            processMode: kRealtime as i32,
+            symbolicSampleSize: kSample32 as i32,
+            maxSamplesPerBlock: 512,
+            sampleRate: 48_000.0,
+        };
+        assert_eq!(processor.setupProcessing(&mut setup), kResultOk);
+        assert_eq!(component.setActive(1), kResultOk);
+        let latency = processor.getLatencySamples();
+        assert_eq!(processor.setProcessing(1), kResultOk);
+        processor.setProcessing(0);
+        component.setActive(0);
+        let restarts = handler.restarts.load(std::sync::atomic::Ordering::SeqCst);
+        println!(
+            "latency after setActive(true): {latency} samples; restartComponent calls: {restarts}"
+        );
+        assert_eq!(latency, 4_800, "Lookahead 100 ms at 48 kHz");
+        assert_eq!(restarts, 1, "restartComponent calls on a normal load");
+        controller.setComponentHandler(std::ptr::null_mut());
         component.terminate();
     }
 }
