@@ -8,8 +8,9 @@
 //! This module is the arithmetic only: per band, given each member's bed power, its floor (its
 //! Depth as a power ratio) and the largest summed power the dialogue tolerates there (its
 //! target), it returns each member's power gain. A single member reproduces the unlinked
-//! engine's band reduction exactly (`10 log10(bed / target)`, capped at Depth), so a group of one
-//! behaves as an unlinked instance. No allocation: callers hand in fixed-size slices.
+//! engine's band reduction exactly (`10 log10(bed / target)`, capped at Depth; the engine's
+//! relevance gates and smoothing across bands stay around it), so a group of one behaves as an
+//! unlinked instance. No allocation: callers hand in fixed-size slices.
 
 use crate::units::db_to_gain;
 

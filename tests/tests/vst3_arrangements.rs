@@ -152,30 +152,51 @@ fn every_accepted_bus_arrangement_reads_back_as_requested() {
     }
 }
 
-#[test]
-fn bypass_set_through_the_controller_while_processing_reads_back() {
-    let (component, processor) = processor();
-    let controller = component
+/// The edit controller of a single-component plugin (on the component itself).
+fn controller(component: &ComPtr<IComponent>) -> ComPtr<IEditController> {
+    component
         .cast::<IEditController>()
-        .expect("a single-component plugin: IEditController on the component");
+        .expect("a single-component plugin: IEditController on the component")
+}
+
+/// Every parameter's info, through the controller.
+fn parameter_infos(controller: &ComPtr<IEditController>) -> Vec<ParameterInfo> {
     unsafe {
-        let bypass = (0..controller.getParameterCount())
+        (0..controller.getParameterCount())
             .map(|i| {
                 let mut info: ParameterInfo = std::mem::zeroed();
                 assert_eq!(controller.getParameterInfo(i, &mut info), kResultOk);
                 info
             })
-            .find(|info| info.flags & kIsBypass != 0)
-            .expect("a parameter flagged kIsBypass")
-            .id;
-        let mut setup = ProcessSetup {
-            processMode: kRealtime as i32,
-            symbolicSampleSize: kSample32 as i32,
-            maxSamplesPerBlock: 512,
-            sampleRate: 48_000.0,
-        };
+            .collect()
+    }
+}
+
+/// `setupProcessing` (48 kHz, 32-bit float, up to 512 frames) and `setActive(true)`.
+fn set_up_and_activate(component: &ComPtr<IComponent>, processor: &ComPtr<IAudioProcessor>) {
+    let mut setup = ProcessSetup {
+        processMode: kRealtime as i32,
+        symbolicSampleSize: kSample32 as i32,
+        maxSamplesPerBlock: 512,
+        sampleRate: 48_000.0,
+    };
+    unsafe {
         assert_eq!(processor.setupProcessing(&mut setup), kResultOk);
         assert_eq!(component.setActive(1), kResultOk);
+    }
+}
+
+#[test]
+fn bypass_set_through_the_controller_while_processing_reads_back() {
+    let (component, processor) = processor();
+    let controller = controller(&component);
+    let bypass = parameter_infos(&controller)
+        .into_iter()
+        .find(|info| info.flags & kIsBypass != 0)
+        .expect("a parameter flagged kIsBypass")
+        .id;
+    set_up_and_activate(&component, &processor);
+    unsafe {
         assert_eq!(processor.setProcessing(1), kResultOk);
         for value in [1.0, 0.0, 1.0] {
             assert_eq!(controller.setParamNormalized(bypass, value), kResultOk);
@@ -203,18 +224,8 @@ fn title(info: &ParameterInfo) -> String {
 #[test]
 fn lookahead_and_mode_cannot_be_automated_in_vst3() {
     let (component, _processor) = processor();
-    let controller = component
-        .cast::<IEditController>()
-        .expect("IEditController");
-    let infos: Vec<ParameterInfo> = unsafe {
-        (0..controller.getParameterCount())
-            .map(|i| {
-                let mut info: ParameterInfo = std::mem::zeroed();
-                assert_eq!(controller.getParameterInfo(i, &mut info), kResultOk);
-                info
-            })
-            .collect()
-    };
+    let controller = controller(&component);
+    let infos = parameter_infos(&controller);
     let automatable = |name: &str| {
         let info = infos
             .iter()
@@ -267,9 +278,7 @@ impl IComponentHandlerTrait for CountingHandler {
 #[test]
 fn a_normal_load_reports_the_latency_after_activation_and_restarts_at_most_once() {
     let (component, processor) = processor();
-    let controller = component
-        .cast::<IEditController>()
-        .expect("IEditController");
+    let controller = controller(&component);
     let handler = ComWrapper::new(CountingHandler {
         restarts: std::sync::atomic::AtomicU32::new(0),
     });
@@ -282,14 +291,7 @@ fn a_normal_load_reports_the_latency_after_activation_and_restarts_at_most_once(
             kResultOk
         );
         // The VST3 workflow: setupProcessing, setActive(true), getLatencySamples, setProcessing.
-        let mut setup = ProcessSetup {
-            processMode: kRealtime as i32,
-            symbolicSampleSize: kSample32 as i32,
-            maxSamplesPerBlock: 512,
-            sampleRate: 48_000.0,
-        };
-        assert_eq!(processor.setupProcessing(&mut setup), kResultOk);
-        assert_eq!(component.setActive(1), kResultOk);
+        set_up_and_activate(&component, &processor);
         let latency = processor.getLatencySamples();
         assert_eq!(processor.setProcessing(1), kResultOk);
         processor.setProcessing(0);
