@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
+use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont, point};
 
 use crate::error::RenderError;
 use crate::job::RenderReport;
@@ -143,50 +143,49 @@ impl Canvas {
             .map_or(0.7 * size_px, |g| -g.px_bounds().min.y)
     }
 
-    /// Text with the top of its capitals at `y`, starting at `x`, `size_px` high (em).
-    fn text(&mut self, x: i64, y: i64, s: &str, size_px: f32, c: Rgb) {
-        let scale = PxScale::from(size_px);
-        let baseline = y as f32 + self.cap_px(size_px);
-        let font = self.font.clone();
-        let scaled = font.as_scaled(scale);
-        let mut pen = x as f32;
+    /// Lays `s` out at `size_px` from pen position `x0`: calls `place(glyph, pen_x)` for each
+    /// character (kerned advances) and returns where the pen ends, px.
+    fn lay_out(&self, s: &str, size_px: f32, x0: f32, mut place: impl FnMut(GlyphId, f32)) -> f32 {
+        let scaled = self.font.as_scaled(PxScale::from(size_px));
+        let mut pen = x0;
         let mut previous = None;
         for ch in s.chars() {
             let id = scaled.glyph_id(ch);
             if let Some(p) = previous {
                 pen += scaled.kern(p, id);
             }
-            let glyph = id.with_scale_and_position(scale, point(pen, baseline));
-            if let Some(outline) = font.outline_glyph(glyph) {
-                let b = outline.px_bounds();
-                outline.draw(|gx, gy, coverage| {
-                    self.blend(
-                        b.min.x as i64 + gx as i64,
-                        b.min.y as i64 + gy as i64,
-                        c,
-                        coverage,
-                    )
-                });
-            }
+            place(id, pen);
             pen += scaled.h_advance(id);
             previous = Some(id);
+        }
+        pen
+    }
+
+    /// Text with the top of its capitals at `y`, starting at `x`, `size_px` high (em).
+    fn text(&mut self, x: i64, y: i64, s: &str, size_px: f32, c: Rgb) {
+        let scale = PxScale::from(size_px);
+        let baseline = y as f32 + self.cap_px(size_px);
+        let mut outlines = Vec::new();
+        self.lay_out(s, size_px, x as f32, |id, pen| {
+            let glyph = id.with_scale_and_position(scale, point(pen, baseline));
+            outlines.extend(self.font.outline_glyph(glyph));
+        });
+        for outline in outlines {
+            let b = outline.px_bounds();
+            outline.draw(|gx, gy, coverage| {
+                self.blend(
+                    b.min.x as i64 + gx as i64,
+                    b.min.y as i64 + gy as i64,
+                    c,
+                    coverage,
+                )
+            });
         }
     }
 
     /// Advance width of `s` at `size_px`, px.
     fn text_width(&self, s: &str, size_px: f32) -> i64 {
-        let scaled = self.font.as_scaled(PxScale::from(size_px));
-        let mut width = 0.0;
-        let mut previous = None;
-        for ch in s.chars() {
-            let id = scaled.glyph_id(ch);
-            if let Some(p) = previous {
-                width += scaled.kern(p, id);
-            }
-            width += scaled.h_advance(id);
-            previous = Some(id);
-        }
-        width.ceil() as i64
+        self.lay_out(s, size_px, 0.0, |_, _| {}).ceil() as i64
     }
 
     fn text_right(&mut self, x_right: i64, y: i64, s: &str, size_px: f32, c: Rgb) {

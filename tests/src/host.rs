@@ -179,11 +179,13 @@ impl HostShared {
     /// Counts `callback` and records it with the phase and calling thread.
     fn record(&self, callback: Callback, counter: &AtomicU32) {
         Self::bump(counter);
-        let on_main = std::thread::current().id() == self.main_thread;
-        let thread = match (on_main, self.in_audio.load(Ordering::SeqCst)) {
-            (true, false) => CallerThread::Main,
-            (true, true) => CallerThread::Audio,
-            (false, _) => CallerThread::Other,
+        // As the thread-check extension answers the plugin.
+        let thread = if self.is_main_thread() {
+            CallerThread::Main
+        } else if self.is_audio_thread() {
+            CallerThread::Audio
+        } else {
+            CallerThread::Other
         };
         let record = CallbackRecord {
             callback,
@@ -275,9 +277,7 @@ impl HostLatencyImpl for HostMainThread<'_> {
     fn changed(&self) {
         let s = self.shared;
         s.record(Callback::LatencyChanged, &s.latency_changed);
-        self.shared
-            .latency_changed_pending
-            .store(true, Ordering::SeqCst);
+        s.latency_changed_pending.store(true, Ordering::SeqCst);
     }
 }
 
@@ -285,8 +285,7 @@ impl HostParamsImplMainThread for HostMainThread<'_> {
     fn rescan(&self, flags: ParamRescanFlags) {
         let s = self.shared;
         s.record(Callback::ParamsRescan, &s.params_rescan);
-        self.shared
-            .params_rescan_flags
+        s.params_rescan_flags
             .fetch_or(flags.bits(), Ordering::SeqCst);
     }
 

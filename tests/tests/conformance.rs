@@ -17,6 +17,11 @@ fn load() -> ClapInstance {
     ClapInstance::new(bundle_path(), None).expect("load the bundle")
 }
 
+/// Samples `range` of every channel of `signal`, as one block for [`ClapInstance::process`].
+fn block(signal: &[Vec<f32>], range: std::ops::Range<usize>) -> Vec<Vec<f32>> {
+    signal.iter().map(|c| c[range.clone()].to_vec()).collect()
+}
+
 /// `changed` records outside `activate` or off the main thread, for the failure message.
 fn latency_violations(records: &[CallbackRecord]) -> Vec<String> {
     records
@@ -119,10 +124,10 @@ fn latency_changes_only_inside_activate_under_parameter_fuzzing() {
         if pos + frames > bed_src[0].len() {
             pos = 0;
         }
-        let slice = |s: &[Vec<f32>]| -> Vec<Vec<f32>> {
-            s.iter().map(|c| c[pos..pos + frames].to_vec()).collect()
-        };
-        let (bed, key) = (slice(&bed_src), slice(&key_src));
+        let (bed, key) = (
+            block(&bed_src, pos..pos + frames),
+            block(&key_src, pos..pos + frames),
+        );
         pos += frames;
         // Up to four changes of random parameters at random offsets in a third of the blocks.
         let mut events = Vec::new();
@@ -185,18 +190,17 @@ fn latency_changes_only_inside_activate_under_parameter_fuzzing() {
 #[test]
 fn a_lookahead_change_keeps_the_duck_through_the_restart() {
     let mut plugin = load();
-    let block = 480usize;
-    plugin.activate(SR, 1, block as u32).unwrap();
+    let block_len = 480usize;
+    plugin.activate(SR, 1, block_len as u32).unwrap();
     let lookahead = plugin.require_param("Lookahead").unwrap().id;
     let n = (SR as usize) * 6;
     let bed_src = stereo(&sine(200.0, 0.5, SR, n));
     let key_src = stereo(&speech(SR, n));
     let mut levels = Vec::new();
     let mut restarted_at = None;
-    for b in 0..n / block {
-        let r = b * block..(b + 1) * block;
-        let bed: Vec<Vec<f32>> = bed_src.iter().map(|c| c[r.clone()].to_vec()).collect();
-        let key: Vec<Vec<f32>> = key_src.iter().map(|c| c[r.clone()].to_vec()).collect();
+    for b in 0..n / block_len {
+        let r = b * block_len..(b + 1) * block_len;
+        let (bed, key) = (block(&bed_src, r.clone()), block(&key_src, r));
         let events = if b == 300 {
             // Lookahead's CLAP value is normalised: 0.6 of 0-100 ms.
             vec![ParamEvent::new(0, lookahead, 0.6)]
@@ -211,15 +215,12 @@ fn a_lookahead_change_keeps_the_duck_through_the_restart() {
         }
     }
     let at = restarted_at.expect("a Lookahead change asks for a restart");
-    let undisturbed_db = rms_db(&bed_src[0][..block]);
-    let before = levels[at - 20..=at]
-        .iter()
-        .cloned()
-        .fold(f64::MIN, f64::max);
-    let after = levels[at + 1..at + 21]
-        .iter()
-        .cloned()
-        .fold(f64::MIN, f64::max);
+    let undisturbed_db = rms_db(&bed_src[0][..block_len]);
+    let loudest = |r: &[f64]| r.iter().cloned().fold(f64::MIN, f64::max);
+    let (before, after) = (
+        loudest(&levels[at - 20..=at]),
+        loudest(&levels[at + 1..at + 21]),
+    );
     println!(
         "restart after block {at}: bed {undisturbed_db:.2} dB, highest block before {before:.2} \
          dB, after {after:.2} dB"

@@ -1,11 +1,12 @@
 //! VST3 bus arrangements and the controller's parameter read-back, checked as Steinberg's
-//! validator checks them (issue 14), with a small test host on the `vst3` crate: for every combination of main input, sidechain ("Dialogue")
-//! and main output of mono, stereo and 5.1, `IAudioProcessor::setBusArrangements` either refuses
-//! (`kResultFalse`) or every bus then reads back exactly what was asked. (nice-plug 0.4.2
-//! compared the sidechain with the main bus' channel count: a mono bed with a stereo sidechain
-//! was accepted and read back with a mono sidechain. Fixed in vendor/nice-plug.) And Bypass set
-//! through `IEditController::setParamNormalized` while processing reads back at once (nice-plug
-//! 0.4.2 dropped it until the host's own process call delivered it).
+//! validator checks them (issue 14), with a small test host on the `vst3` crate: for every
+//! combination of main input, sidechain ("Dialogue") and main output of mono, stereo and 5.1,
+//! `IAudioProcessor::setBusArrangements` either refuses (`kResultFalse`) or every bus then reads
+//! back exactly what was asked. (nice-plug 0.4.2 compared the sidechain with the main bus'
+//! channel count: a mono bed with a stereo sidechain was accepted and read back with a mono
+//! sidechain. Fixed in vendor/nice-plug.) And Bypass set through
+//! `IEditController::setParamNormalized` while processing reads back at once (nice-plug 0.4.2
+//! dropped it until the host's own process call delivered it).
 
 use std::ffi::{CStr, c_void};
 use std::path::PathBuf;
@@ -45,23 +46,34 @@ fn name(a: SpeakerArrangement) -> &'static str {
     }
 }
 
-/// The audio processor of a fresh Underscore instance (the library stays loaded for the test
-/// process: it is leaked, like the CLAP tests pin theirs).
-fn processor() -> (ComPtr<IComponent>, ComPtr<IAudioProcessor>) {
-    let path = module_path();
-    assert!(
-        path.is_file(),
-        "no VST3 module at {} (cargo xtask bundle underscore --release)",
-        path.display()
-    );
-    // SAFETY: loading the plugin under test runs its initialisers, as every test does.
-    let lib = Box::leak(Box::new(
-        unsafe { libloading::Library::new(&path) }.expect("load the VST3 module"),
-    ));
-    unsafe {
-        if let Ok(entry) = lib.get::<unsafe extern "C" fn(*mut c_void) -> bool>(b"ModuleEntry\0") {
-            assert!(entry(std::ptr::null_mut()), "ModuleEntry failed");
+/// The VST3 module, loaded and entered (`ModuleEntry`) once for the test process and kept
+/// loaded, like the CLAP tests pin theirs.
+fn module() -> &'static libloading::Library {
+    static MODULE: std::sync::OnceLock<libloading::Library> = std::sync::OnceLock::new();
+    MODULE.get_or_init(|| {
+        let path = module_path();
+        assert!(
+            path.is_file(),
+            "no VST3 module at {} (cargo xtask bundle underscore --release)",
+            path.display()
+        );
+        // SAFETY: loading the plugin under test runs its initialisers, as every test does.
+        let lib = unsafe { libloading::Library::new(&path) }.expect("load the VST3 module");
+        unsafe {
+            if let Ok(entry) =
+                lib.get::<unsafe extern "C" fn(*mut c_void) -> bool>(b"ModuleEntry\0")
+            {
+                assert!(entry(std::ptr::null_mut()), "ModuleEntry failed");
+            }
         }
+        lib
+    })
+}
+
+/// The component and audio processor of a fresh Underscore instance.
+fn processor() -> (ComPtr<IComponent>, ComPtr<IAudioProcessor>) {
+    let lib = module();
+    unsafe {
         let get_factory = lib
             .get::<unsafe extern "system" fn() -> *mut IPluginFactory>(b"GetPluginFactory\0")
             .expect("GetPluginFactory");
@@ -276,7 +288,7 @@ impl IComponentHandlerTrait for CountingHandler {
 /// the new value from that call (without it pedalboard kept the previous sample rate's latency;
 /// vendor/nice-plug/PATCHES.md). The CLAP side asks for no restart at all (conformance.rs).
 #[test]
-fn a_normal_load_reports_the_latency_after_activation_and_restarts_at_most_once() {
+fn a_normal_load_reports_the_latency_after_activation_and_restarts_once() {
     let (component, processor) = processor();
     let controller = controller(&component);
     let handler = ComWrapper::new(CountingHandler {

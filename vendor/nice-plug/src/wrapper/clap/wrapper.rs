@@ -437,21 +437,14 @@ impl<P: ClapPlugin> MainThreadExecutor<Task<P>> for Wrapper<P> {
                 }
             }
             Task::LatencyChanged => match &*self.host_latency.borrow() {
-                Some(host_latency) => {
+                Some(_) => {
                     crate::nice_debug_assert!(is_gui_thread);
 
-                    // The plugin needs to be deactivated in order for the latency to change. If
-                    // it's already deactivated we can notify the host immediately, otherwise we
-                    // need to request a restart and remember to notify the host of the latency
-                    // change in the `activate` function.
-                    //
-                    // In practice, ignoring the activation status would be fine for many hosts, but
-                    // following the specification is probably a good idea regardless :)
-                    //
                     // PATCHED (Underscore, vendor/nice-plug/PATCHES.md): `clap_host_latency::changed`
-                    // may only be called inside `clap_plugin::activate`. This task can run after
-                    // the host deactivated the plugin; then the next `activate` reports it.
-                    let _ = host_latency;
+                    // may only be called inside `clap_plugin::activate`, so it is never called
+                    // here: the change is marked for the next `activate` to report, and an active
+                    // plugin asks for that restart. (This task can run after the host has
+                    // deactivated the plugin; then the next activation reports it.)
                     self.latency_changed.store(true, Ordering::SeqCst);
                     if self.is_activated.load(Ordering::SeqCst) {
                         self.request_restart();
