@@ -15,6 +15,7 @@ use crate::control_delay::{ControlDelay, ControlValues};
 use crate::conversation::ConversationHold;
 use crate::delay::LookaheadDelay;
 use crate::detector::{KeyAnalyser, KeyDownmix, analysis_decimation};
+use crate::link::{LinkMember, Peers};
 use crate::ramp::Ramp;
 use crate::settings::{EngineParams, Mode, SPECS, sanitize};
 use crate::spectral::{BandAnalysis, FrameControl, SpectralDucker, SpectralSettings};
@@ -312,6 +313,25 @@ impl Engine {
         self.spectral.set_analysis_enabled(enabled);
     }
 
+    /// Joins a link group (issue 15; see [`crate::link`]) or leaves it (`None`). In Spectral
+    /// mode the members of a group share one masking budget: the sum of their beds is what
+    /// must meet Clarity, the first to yield by Role taking the reduction first. No allocation:
+    /// safe to call from the audio thread.
+    pub fn set_link(&mut self, member: Option<LinkMember>) {
+        self.spectral.set_link(member);
+    }
+
+    /// The link membership, if any.
+    pub fn link(&self) -> Option<&LinkMember> {
+        self.spectral.link()
+    }
+
+    /// Whether the last spectral frame was decided with the group, and what the gathering
+    /// found.
+    pub fn link_status(&self) -> (bool, &Peers) {
+        self.spectral.link_status()
+    }
+
     /// Applies new settings. Gains ramp to them, the lookahead crossfades; before the first
     /// processed sample everything jumps, so a render starts exactly at its settings.
     pub fn set_params(&mut self, params: &EngineParams) {
@@ -326,6 +346,7 @@ impl Engine {
         self.gate.set_sensitivity(p.sensitivity_pct);
         self.field.set_shares(&field_shares(&p));
         self.spectral.set_settings(&spectral_settings(&p));
+        self.spectral.set_link_rank(p.role.yield_rank());
         if p.mode != self.params.mode {
             // A mode change changes the latency (the host restarts the plugin). The spectral
             // stage starts from the last window of the bed already heard, so the audio goes on
@@ -424,6 +445,8 @@ impl Engine {
         while pos < n {
             let len = (n - pos).min(self.tick_samples - self.tick_pos);
             self.analyser.accumulate(key, pos, len);
+            self.spectral
+                .analyse_input(bed, pos, len, self.params.mode == Mode::Spectral);
             self.delay.process(bed, pos, len);
             let ramp = TickRamp {
                 from: self.gains_from,
@@ -1101,5 +1124,139 @@ mod tests {
             .fold(0.0f32, f32::max);
         assert!(max_step_db < 0.1, "{max_step_db} dB per sample");
         assert!(gain_to_db(bed[n - 1]).abs() < 0.01);
+    }
+    /// Renders `beds` (mono) linked in one group in lockstep blocks of `block` samples, each
+    /// with `params[i]`; returns the outputs.
+    fn render_linked(
+        params: &[EngineParams],
+        beds: &[Vec<f32>],
+        key: &[f32],
+        block: usize,
+        link: bool,
+    ) -> Vec<Vec<f32>> {
+        let group = std::sync::Arc::new(crate::link::LinkGroup::new());
+        let mut engines: Vec<Engine> = params
+            .iter()
+            .map(|p| {
+                let mut e = Engine::new(SR, 1);
+                e.set_params(p);
+                if link {
+                    e.set_link(group.join(SR));
+                }
+                e
+            })
+            .collect();
+        let mut outs = beds.to_vec();
+        let n = key.len();
+        for start in (0..n).step_by(block) {
+            let end = (start + block).min(n);
+            for (e, out) in engines.iter_mut().zip(outs.iter_mut()) {
+                e.process_block(&mut [&mut out[start..end]], &[&key[start..end]]);
+            }
+        }
+        outs
+    }
+
+    #[test]
+    fn linked_beds_share_one_budget_and_the_music_yields_first() {
+        use crate::settings::Role;
+        let n = 5 * 48_000;
+        let key = speech(n);
+        let spectral = |role, bypass| EngineParams {
+            mode: Mode::Spectral,
+            role,
+            bypass,
+            ..Default::default()
+        };
+        let params = [
+            spectral(Role::Music, false),
+            spectral(Role::Ambience, false),
+        ];
+        let lat = 4_800 + 1_024;
+        let cut_db = |out: &[f32], bed: &[f32]| {
+            let r = 3 * 48_000..n - 2_000;
+            rms_db(&bed[r.start - lat..r.end - lat]) - rms_db(&out[r])
+        };
+        // In the same band (1 kHz and 1.04 kHz): the music ~6 dB over the target Clarity sets
+        // against the test voice, the ambience under it. Alone, the ambience is not cut;
+        // linked, the music alone can meet the target on the sum, so the music takes the cut
+        // and the ambience is still not cut: it loses at least 3 dB less than the music.
+        let (music, amb) = (sine(1_000.0, 0.004, n), sine(1_040.0, 0.0002, n));
+        let beds = [music.clone(), amb.clone()];
+        let unlinked = render_linked(&params, &beds, &key, 256, false);
+        let linked = render_linked(&params, &beds, &key, 256, true);
+        let (um, ua) = (cut_db(&unlinked[0], &music), cut_db(&unlinked[1], &amb));
+        let (lm, la) = (cut_db(&linked[0], &music), cut_db(&linked[1], &amb));
+        assert!(
+            ua < 0.1 && um > 4.0,
+            "alone: music {um} dB, ambience {ua} dB"
+        );
+        assert!(
+            lm >= um - 0.1,
+            "linked, the music takes at least its own cut: {lm} dB"
+        );
+        assert!(lm - la >= 3.0, "linked: music {lm} dB, ambience {la} dB");
+        // Comparable beds: the music goes to its Depth, the ambience takes the rest. With the
+        // music bypassed (its bed still sounds, uncut) the ambience takes more.
+        let (music2, amb2) = (sine(1_000.0, 0.004, n), sine(1_040.0, 0.003, n));
+        let beds2 = [music2.clone(), amb2.clone()];
+        let both = render_linked(&params, &beds2, &key, 256, true);
+        let bypassed = [spectral(Role::Music, true), params[1]];
+        let music_off = render_linked(&bypassed, &beds2, &key, 256, true);
+        let (m2, a2) = (cut_db(&both[0], &music2), cut_db(&both[1], &amb2));
+        let a_off = cut_db(&music_off[1], &amb2);
+        assert!(m2 > 9.5, "the music at its Depth: {m2} dB");
+        assert!(a2 > 1.0, "the ambience takes the rest: {a2} dB");
+        assert!(
+            a_off >= a2 + 3.0,
+            "music bypassed: ambience {a_off} dB (was {a2} dB)"
+        );
+        assert!(
+            cut_db(&music_off[0], &music2).abs() < 0.01,
+            "a bypassed bed passes"
+        );
+        // The block size does not change a linked render, nor do different block sizes per
+        // member (each member advanced when it is furthest behind, as a host's cycle does).
+        let other = render_linked(&params, &beds, &key, 100, true);
+        assert_eq!(other, linked);
+        let group = std::sync::Arc::new(crate::link::LinkGroup::new());
+        let mut engines: Vec<Engine> = params
+            .iter()
+            .map(|p| {
+                let mut e = Engine::new(SR, 1);
+                e.set_params(p);
+                e.set_link(group.join(SR));
+                e
+            })
+            .collect();
+        let sizes: [&[usize]; 2] = [&[512, 100, 1_024, 7, 333], &[256]];
+        let mut outs = beds.to_vec();
+        let (mut pos, mut step) = ([0usize; 2], [0usize; 2]);
+        while let Some(i) = (0..2).filter(|&i| pos[i] < n).min_by_key(|&i| pos[i]) {
+            let len = sizes[i][step[i] % sizes[i].len()].min(n - pos[i]);
+            step[i] += 1;
+            let (a, b) = (pos[i], pos[i] + len);
+            engines[i].process_block(&mut [&mut outs[i][a..b]], &[&key[a..b]]);
+            pos[i] = b;
+        }
+        for (i, (o, l)) in outs.iter().zip(&linked).enumerate() {
+            let first = o.iter().zip(l).position(|(a, b)| a != b);
+            assert_eq!(first, None, "member {i} differs from the lockstep render");
+        }
+    }
+
+    #[test]
+    fn a_group_of_one_renders_exactly_as_unlinked() {
+        let n = 3 * 48_000;
+        let key = speech(n);
+        let p = [EngineParams {
+            mode: Mode::Spectral,
+            ..Default::default()
+        }];
+        let bed = [sine(1_000.0, 0.3, n)];
+        assert_eq!(
+            render_linked(&p, &bed, &key, 256, true),
+            render_linked(&p, &bed, &key, 256, false)
+        );
     }
 }

@@ -321,6 +321,27 @@ macro_rules! settings_table {
                 changes_latency: false,
                 help: "Spectral mode: highest frequency where the bed may be cut to clear the voice.",
             },
+            /// Link group (issue 15): instances in the same group inside one host process share
+            /// one masking budget (Spectral mode), so the *sum* of their beds is what clears the
+            /// voice. Off: this instance ducks on its own.
+            link_group: choice<$crate::settings::LinkGroupId>("link_group") {
+                name: "Link",
+                group: Group::Link,
+                default: LinkGroupId::Off,
+                automatable: false,
+                changes_latency: false,
+                help: "Spectral mode: put the music and ambience instances in the same group and their sum clears the voice, the music yielding first. Off ducks this bed on its own.",
+            },
+            /// What this bed is in its link group, which sets who yields first: Music, then
+            /// Effects, then Ambience (the frame of the scene, touched last).
+            role: choice<$crate::settings::Role>("role") {
+                name: "Role",
+                group: Group::Link,
+                default: Role::Music,
+                automatable: false,
+                changes_latency: false,
+                help: "In a link group: music yields first, then effects; ambience is reduced only when the others are at their Depth.",
+            },
         }
     };
 }
@@ -400,10 +421,13 @@ pub enum Group {
     Spectral,
     /// Stereo and 5.1 shares.
     Field,
+    /// Linked buses (group and role).
+    Link,
 }
 
 impl Group {
-    /// The editor's parameter groups, in the order shown.
+    /// The editor's parameter panel groups, in the order shown (Main is the top bar, Link
+    /// the link strip under the masking view).
     pub const PANELS: [Group; 4] = [Group::Ducking, Group::Timing, Group::Spectral, Group::Field];
 
     /// The group's heading in the editor.
@@ -414,6 +438,7 @@ impl Group {
             Group::Timing => "Timing",
             Group::Spectral => "Spectral",
             Group::Field => "Stereo and surround",
+            Group::Link => "Linked buses",
         }
     }
 }
@@ -648,6 +673,42 @@ choice_enum! {
     }
 }
 
+choice_enum! {
+    /// The link group an instance is in.
+    pub enum LinkGroupId {
+        /// Not linked.
+        Off = ("off", "Off", "Ducks this bed on its own."),
+        G1 = ("1", "1", "Link group 1."),
+        G2 = ("2", "2", "Link group 2."),
+        G3 = ("3", "3", "Link group 3."),
+        G4 = ("4", "4", "Link group 4."),
+        G5 = ("5", "5", "Link group 5."),
+        G6 = ("6", "6", "Link group 6."),
+        G7 = ("7", "7", "Link group 7."),
+        G8 = ("8", "8", "Link group 8."),
+    }
+}
+
+impl LinkGroupId {
+    /// The group's index (0..8), `None` when Off.
+    pub fn group(self) -> Option<usize> {
+        Choice::index(self).checked_sub(1)
+    }
+}
+
+choice_enum! {
+    /// What a linked bed is, which sets the order in which the members of a link group yield.
+    pub enum Role {
+        /// Score and source music: yields first (music under dialogue is the usual first move).
+        Music = ("music", "Music", "Yields first: the score comes down before anything else."),
+        /// Sound-effects beds: yield after the music.
+        Effects = ("effects", "Effects", "Yields after the music."),
+        /// Ambience and room tone: yields last (it frames the scene and masks little at its
+        /// level).
+        Ambience = ("ambience", "Ambience", "Yields last: reduced only when the others are at their Depth."),
+    }
+}
+
 /// An engine value's conversion to and from the number tools exchange: the value itself for
 /// numbers, 0/1 for switches, the index for choices.
 pub trait SettingValue: Copy {
@@ -737,6 +798,13 @@ impl Setting {
     /// The default value.
     pub fn default_value(&self) -> f32 {
         self.get(&EngineParams::default())
+    }
+
+    /// Whether presets carry this setting. Not the Link group: it is how a session routes its
+    /// instances, not how a bed should sound, so loading a preset keeps an instance in its
+    /// group (and a preset file naming it is refused, see `underscore_preset`).
+    pub fn in_presets(&self) -> bool {
+        self.id != "link_group"
     }
 
     /// Whether two values are the same setting: equal within 1e-4 of the range for numbers (a
@@ -1061,6 +1129,9 @@ mod tests {
             find("bypass").unwrap().kind,
             Kind::Switch { host_bypass: true }
         ));
-        assert_eq!(COUNT, 20);
+        assert_eq!(COUNT, 22);
+        let link = find("link_group").unwrap();
+        assert!(!link.automatable && !link.in_presets());
+        assert!(matches!(link.kind, Kind::Choice { ids, .. } if ids.len() == 9 && ids[0] == "off"));
     }
 }

@@ -45,6 +45,10 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use crate::bands::{BandLayout, MAX_BANDS};
 use crate::channels::MAX_CHANNELS;
 use crate::detector::one_pole_coeff;
+use crate::link::{
+    DROPOUT_MS, LinkFrame, LinkMember, MAX_MEMBERS, MemberStatus, Peers, depth_floor,
+    share_band_reduction,
+};
 use crate::units::{db_to_gain, power_to_db, sanitize};
 
 /// FFT size at 48 kHz; other rates scale it by a power of two to keep ~21 ms windows.
@@ -168,6 +172,9 @@ pub struct BandAnalysis {
     pub bed_frame_db: [f32; MAX_BANDS],
     /// Whether the dialogue heard with this frame's bed was speech.
     pub speech: bool,
+    /// Linked: per band, whether the group needed a cut there that the first role to yield
+    /// (the music) could make on its own, the others untouched.
+    pub first_role_enough: [bool; MAX_BANDS],
 }
 
 impl Default for BandAnalysis {
@@ -182,6 +189,7 @@ impl Default for BandAnalysis {
             dialogue_frame_db: [crate::units::FLOOR_DB; MAX_BANDS],
             bed_frame_db: [crate::units::FLOOR_DB; MAX_BANDS],
             speech: false,
+            first_role_enough: [false; MAX_BANDS],
         }
     }
 }
@@ -220,15 +228,30 @@ impl SpeechBandRatio {
 
     /// Adds one analysis frame (ignored unless the dialogue speaks in it).
     pub fn add(&mut self, a: &BandAnalysis) {
-        if !a.speech {
+        self.add_group(std::slice::from_ref(&a));
+    }
+
+    /// Adds one analysis frame of several beds under the same dialogue (linked buses): the
+    /// bed is their sum, before and after each one's reduction. The dialogue and the speech
+    /// flag are the first frame's (all beds hear the same dialogue).
+    pub fn add_group(&mut self, frames: &[&BandAnalysis]) {
+        let Some(first) = frames.first() else {
+            return;
+        };
+        if !first.speech {
             return;
         }
         let lin = |db: f32| 10f64.powf(db as f64 / 10.0);
-        for b in 0..a.bands.min(MAX_BANDS) {
-            let bed = lin(a.bed_frame_db[b]);
-            self.dialogue[b] = self.keep * self.dialogue[b] + lin(a.dialogue_frame_db[b]);
-            self.before[b] = self.keep * self.before[b] + bed;
-            self.after[b] = self.keep * self.after[b] + bed * lin(-a.reduction_db[b]);
+        for b in 0..first.bands.min(MAX_BANDS) {
+            let (mut before, mut after) = (0.0, 0.0);
+            for a in frames {
+                let bed = lin(a.bed_frame_db[b]);
+                before += bed;
+                after += bed * lin(-a.reduction_db[b]);
+            }
+            self.dialogue[b] = self.keep * self.dialogue[b] + lin(first.dialogue_frame_db[b]);
+            self.before[b] = self.keep * self.before[b] + before;
+            self.after[b] = self.keep * self.after[b] + after;
         }
     }
 
@@ -246,6 +269,41 @@ impl SpeechBandRatio {
                 (s + 10.0 * (self.dialogue[b] / bed[b]).log10(), n + 1)
             });
         (n > 0).then(|| (sum / n as f64) as f32)
+    }
+}
+
+/// The analysis window and forward FFT.
+struct Forward {
+    window: Vec<f32>,
+    fft: Arc<dyn RealToComplex<f32>>,
+    scratch: Vec<Complex32>,
+}
+
+impl Forward {
+    /// Windows `frame` (one FFT size) through `time` and transforms it into `spectrum`.
+    fn analyse(&mut self, frame: &[f32], time: &mut [f32], spectrum: &mut [Complex32]) {
+        for ((t, &x), &w) in time.iter_mut().zip(frame).zip(&self.window) {
+            *t = x * w;
+        }
+        let _ = self
+            .fft
+            .process_with_scratch(time, spectrum, &mut self.scratch);
+    }
+}
+
+/// Adds `scale` x the power of each bin of `spectrum` to `power`.
+fn add_power(spectrum: &[Complex32], scale: f32, power: &mut [f32]) {
+    for (p, c) in power.iter_mut().zip(spectrum) {
+        *p += c.norm_sqr() * scale;
+    }
+}
+
+/// One step of the bed spectrum's smoothing: towards this frame's band powers `frame`, quickly
+/// while they rise (`rise`), slowly while they fall (`fall`).
+fn smooth_bed(bed_band: &mut [f32], frame: &[f32], rise: f32, fall: f32) {
+    for (b, &p) in bed_band.iter_mut().zip(frame) {
+        let c = if p > *b { rise } else { fall };
+        *b += c * (p - *b);
     }
 }
 
@@ -270,10 +328,9 @@ pub struct SpectralDucker {
     hop: usize,
     fill: usize,
     channels: usize,
-    window: Vec<f32>,
-    fft: Arc<dyn RealToComplex<f32>>,
+    /// Window and forward FFT (shared by the key, the delayed bed and the linked input bed).
+    stft: Forward,
     ifft: Arc<dyn ComplexToReal<f32>>,
-    scratch_fwd: Vec<Complex32>,
     scratch_inv: Vec<Complex32>,
     time: Vec<f32>,
     key_spectrum: Vec<Complex32>,
@@ -327,6 +384,39 @@ pub struct SpectralDucker {
     applying: bool,
     analysis_enabled: bool,
     frames: u32,
+    /// Linked buses: the group membership and its per-frame state (built with the ducker, so
+    /// joining a group allocates nothing).
+    link: LinkState,
+    /// The bed's position on the link group's clock: the input sample after the last one
+    /// handed to [`Self::analyse_input`] (kept unlinked too, so joining later lines up).
+    input_pos: u64,
+    /// Where the current block segment started on that clock.
+    segment_start: u64,
+    /// Where the frame being decided ends on that clock, before the lookahead.
+    frame_end: u64,
+    /// The lookahead, samples: the bed reaches the STFT this much after the input.
+    lead_samples: usize,
+}
+
+/// A linked ducker's exchange state (built when joining, so an unlinked ducker carries none).
+struct LinkState {
+    member: Option<LinkMember>,
+    /// The member's yielding rank ([`crate::link::Role::yield_rank`]).
+    rank: u8,
+    /// The undelayed bed's last window per channel, on the group clock's frame grid.
+    window: Vec<Vec<f32>>,
+    /// Samples of the current hop in `window`.
+    fill: usize,
+    /// The undelayed bed's smoothed band powers (what the member publishes).
+    bed_band: Vec<f32>,
+    frame: LinkFrame,
+    peers: Peers,
+    /// Frames without a frame from a member before it counts as stopped.
+    dropout_frames: u64,
+    /// Whether the last frame was decided with the group (else unlinked: nobody found yet).
+    linked: bool,
+    /// The latest decision, as published to the group's editors.
+    status: MemberStatus,
 }
 
 impl SpectralDucker {
@@ -358,13 +448,15 @@ impl SpectralDucker {
             hop,
             fill: 0,
             channels,
-            // Periodic sqrt-Hann: w² at 50 % overlap sums to exactly one.
-            window: (0..size)
-                .map(|i| (std::f32::consts::PI * i as f32 / size as f32).sin())
-                .collect(),
-            scratch_fwd: fft.make_scratch_vec(),
+            stft: Forward {
+                // Periodic sqrt-Hann: w² at 50 % overlap sums to exactly one.
+                window: (0..size)
+                    .map(|i| (std::f32::consts::PI * i as f32 / size as f32).sin())
+                    .collect(),
+                scratch: fft.make_scratch_vec(),
+                fft,
+            },
             scratch_inv: ifft.make_scratch_vec(),
-            fft,
             ifft,
             time: vec![0.0; size],
             key_spectrum: vec![Complex32::default(); bins],
@@ -413,6 +505,22 @@ impl SpectralDucker {
             applying: true,
             analysis_enabled: false,
             frames: 0,
+            link: LinkState {
+                member: None,
+                rank: 0,
+                window: vec![vec![0.0; size]; channels],
+                fill: 0,
+                bed_band: vec![0.0; bands],
+                frame: LinkFrame::default(),
+                peers: Peers::default(),
+                dropout_frames: (DROPOUT_MS * 0.001 / frame_s).ceil() as u64,
+                linked: false,
+                status: MemberStatus::default(),
+            },
+            input_pos: 0,
+            segment_start: 0,
+            frame_end: 0,
+            lead_samples: 0,
         };
         s.set_settings(&s.settings.clone());
         for (k, p) in s.bin_power.iter_mut().enumerate() {
@@ -526,9 +634,135 @@ impl SpectralDucker {
             done += n;
             if self.fill == self.hop {
                 self.fill = 0;
+                self.frame_end = self.segment_start + done as u64;
                 self.frame();
             }
         }
+    }
+
+    /// Joins a link group (`Some`) or leaves it (`None`; dropping the membership frees the
+    /// slot). A member that joins a group already running takes up the group's clock (to
+    /// within a hop). No allocation.
+    pub fn set_link(&mut self, member: Option<LinkMember>) {
+        if let Some(m) = &member
+            && let Some(pos) = m.group_position(self.hop)
+        {
+            self.input_pos = pos;
+        }
+        let l = &mut self.link;
+        l.member = member;
+        l.fill = (self.input_pos % self.hop as u64) as usize;
+        l.bed_band.fill(0.0);
+        for w in &mut l.window {
+            w.fill(0.0);
+        }
+        l.linked = false;
+    }
+
+    /// The link membership, if any.
+    pub fn link(&self) -> Option<&LinkMember> {
+        self.link.member.as_ref()
+    }
+
+    /// Whether the last frame was decided with other members of a link group, and what the
+    /// gathering found (members summed, members at another rate, members stopped).
+    pub fn link_status(&self) -> (bool, &Peers) {
+        (self.link.linked, &self.link.peers)
+    }
+
+    /// The member's yielding rank in its link group ([`crate::link::Role::yield_rank`]).
+    pub fn set_link_rank(&mut self, rank: u8) {
+        self.link.rank = rank;
+    }
+
+    /// Takes in the bed *before* the lookahead delay (`bed[..][start..start+len]`): while
+    /// linked, every hop of it on the group's clock becomes a published [`LinkFrame`] (band
+    /// powers smoothed as the delayed analysis smooths them), one lookahead before this member
+    /// and the others decide about it. Unlinked, or with `publish` false (Broadband mode), it
+    /// only keeps the clock. Call once per block segment, before [`Self::process`] for the
+    /// same segment.
+    pub fn analyse_input(&mut self, bed: &[&mut [f32]], start: usize, len: usize, publish: bool) {
+        self.segment_start = self.input_pos;
+        self.input_pos += len as u64;
+        if self.link.member.is_none() || !publish {
+            self.link.fill = (self.input_pos % self.hop as u64) as usize;
+            return;
+        }
+        let (size, hop) = (self.size, self.hop);
+        let mut done = 0;
+        while done < len {
+            let l = &mut self.link;
+            let n = (len - done).min(hop - l.fill);
+            for (w, io) in l.window.iter_mut().zip(bed.iter()) {
+                let dst = &mut w[size - hop + l.fill..size - hop + l.fill + n];
+                for (d, &x) in dst.iter_mut().zip(&io[start + done..start + done + n]) {
+                    *d = sanitize(x, 1e6);
+                }
+            }
+            l.fill += n;
+            done += n;
+            if l.fill == hop {
+                l.fill = 0;
+                let index = (self.segment_start + done as u64) / hop as u64 - 1;
+                self.publish_input_frame(index);
+            }
+        }
+    }
+
+    /// Analyses the undelayed window and publishes it as frame `index`.
+    fn publish_input_frame(&mut self, index: u64) {
+        let norm = 1.0 / self.size as f32;
+        let scale = norm * norm / self.channels.max(1) as f32;
+        self.bin_power.fill(0.0);
+        let l = &mut self.link;
+        for w in &mut l.window {
+            self.stft.analyse(w, &mut self.time, &mut self.key_spectrum);
+            add_power(&self.key_spectrum, scale, &mut self.bin_power);
+            w.copy_within(self.hop.., 0);
+        }
+        self.layout.band_powers(&self.bin_power, &mut self.band_tmp);
+        smooth_bed(
+            &mut l.bed_band,
+            &self.band_tmp,
+            self.bed_rise_coeff,
+            self.bed_coeff,
+        );
+        let c = self.control;
+        l.frame.index = index;
+        l.frame.bands[..l.bed_band.len()].copy_from_slice(&l.bed_band);
+        // Bypassed, or deaf (no dialogue heard since reset: no sidechain), the bed still masks
+        // but takes no reduction: the others make up for it.
+        let deaf = self.key_band.iter().all(|&k| k == 0.0);
+        l.frame.floor = if c.bypass >= 0.5 || deaf {
+            1.0
+        } else {
+            depth_floor(c.depth_db)
+        };
+        l.frame.rank = l.rank;
+        if let Some(m) = &l.member {
+            m.publish(&l.frame);
+        }
+    }
+
+    /// Collects the group's frame for the delayed frame about to be decided (`frame_end`,
+    /// one lookahead after it was published).
+    fn gather_link(&mut self) {
+        let l = &mut self.link;
+        l.linked = false;
+        let (Some(m), true) = (&l.member, self.applying) else {
+            return;
+        };
+        let hop = self.hop as u64;
+        let Some(end) = self.frame_end.checked_sub(self.lead_samples as u64) else {
+            return;
+        };
+        if end < hop {
+            return;
+        }
+        m.gather(end / hop - 1, l.dropout_frames, &mut l.peers);
+        // Decided with the group only with this member's own frame in hand (it publishes
+        // every frame it decides, one lookahead earlier) and someone to share with.
+        l.linked = l.peers.own && l.peers.count >= 2;
     }
 
     /// Mono key samples into the key frame buffer.
@@ -560,23 +794,21 @@ impl SpectralDucker {
         let norm = 1.0 / self.size as f32;
         // Key spectrum: the dialogue's mean spectrum learns only during speech, and the
         // analysis keeps the frames only while it runs; otherwise the key FFT is skipped.
-        if self.control.speech || self.analysis_enabled {
-            for ((t, &x), &w) in self.time.iter_mut().zip(&self.key_in).zip(&self.window) {
-                *t = x * w;
-            }
-            let _ = self.fft.process_with_scratch(
-                &mut self.time,
-                &mut self.key_spectrum,
-                &mut self.scratch_fwd,
-            );
+        // A linked member keeps the frames too (its group's editors sum them), but runs the
+        // FFT only in speech: the readout counts speech frames only.
+        let tracking = self.analysis_enabled || self.link.member.is_some();
+        let key_fft = self.control.speech || self.analysis_enabled;
+        if key_fft {
+            self.stft
+                .analyse(&self.key_in, &mut self.time, &mut self.key_spectrum);
             for (p, c) in self.bin_power.iter_mut().zip(&self.key_spectrum) {
                 *p = c.norm_sqr() * norm * norm;
             }
             self.layout.band_powers(&self.bin_power, &mut self.band_tmp);
-            if self.analysis_enabled {
-                self.remember_key_frame();
-            }
             self.update_key_spectrum();
+        }
+        if tracking {
+            self.remember_key_frame(key_fft);
         }
 
         // Bed spectra and their mean power.
@@ -584,30 +816,21 @@ impl SpectralDucker {
         let scale = norm * norm / self.channels.max(1) as f32;
         for ch in 0..self.channels {
             let frame = &self.inputs[ch][self.hop..];
-            for ((t, &x), &w) in self.time.iter_mut().zip(frame).zip(&self.window) {
-                *t = x * w;
-            }
-            let _ = self.fft.process_with_scratch(
-                &mut self.time,
-                &mut self.spectra[ch],
-                &mut self.scratch_fwd,
-            );
-            for (p, c) in self.bin_power.iter_mut().zip(&self.spectra[ch]) {
-                *p += c.norm_sqr() * scale;
-            }
+            let spectrum = &mut self.spectra[ch];
+            self.stft.analyse(frame, &mut self.time, spectrum);
+            add_power(spectrum, scale, &mut self.bin_power);
         }
         self.layout.band_powers(&self.bin_power, &mut self.band_tmp);
-        if self.analysis_enabled {
+        if tracking {
             self.bed_frame.copy_from_slice(&self.band_tmp);
         }
-        for (b, &p) in self.bed_band.iter_mut().zip(&self.band_tmp) {
-            let c = if p > *b {
-                self.bed_rise_coeff
-            } else {
-                self.bed_coeff
-            };
-            *b += c * (p - *b);
-        }
+        smooth_bed(
+            &mut self.bed_band,
+            &self.band_tmp,
+            self.bed_rise_coeff,
+            self.bed_coeff,
+        );
+        self.gather_link();
         self.compute_reduction();
 
         if !self.applying {
@@ -647,7 +870,7 @@ impl SpectralDucker {
                     &mut self.time,
                     &mut self.scratch_inv,
                 );
-                for ((o, &t), &w) in ola.iter_mut().zip(&self.time).zip(&self.window) {
+                for ((o, &t), &w) in ola.iter_mut().zip(&self.time).zip(&self.stft.window) {
                     *o += t * w;
                 }
             }
@@ -667,10 +890,16 @@ impl SpectralDucker {
     }
 
     /// Stores this frame's dialogue band powers and speech flag in the history.
-    fn remember_key_frame(&mut self) {
+    /// (`analysed` false: the key FFT did not run, so no powers: silence, not speech.)
+    fn remember_key_frame(&mut self, analysed: bool) {
         let bands = self.band_tmp.len();
         let at = self.history_pos;
-        self.key_history[at * bands..(at + 1) * bands].copy_from_slice(&self.band_tmp);
+        let dst = &mut self.key_history[at * bands..(at + 1) * bands];
+        if analysed {
+            dst.copy_from_slice(&self.band_tmp);
+        } else {
+            dst.fill(0.0);
+        }
         self.speech_history[at] = self.control.speech;
         self.history_pos = (at + 1) % self.lead_capacity;
     }
@@ -684,6 +913,7 @@ impl SpectralDucker {
     /// How far the key runs ahead of the bed, samples (the lookahead): the analysis then pairs
     /// each bed frame with the dialogue heard with it.
     pub fn set_key_lead(&mut self, samples: usize) {
+        self.lead_samples = samples;
         self.key_lead =
             ((samples as f32 / self.hop as f32).round() as usize).min(self.lead_capacity - 1);
     }
@@ -716,10 +946,23 @@ impl SpectralDucker {
         let clarity = self.settings.clarity_db;
         let key_peak_db = power_to_db(self.key_band.iter().fold(0.0f32, |m, &p| m.max(p)));
         let relevant_db = (key_peak_db - DIALOGUE_RANGE_DB).max(SILENT_BAND_DB);
+        let (linked, peers) = (self.link.linked, &self.link.peers);
+        let members = peers.count.min(MAX_MEMBERS);
+        if !linked {
+            self.analysis.first_role_enough.fill(false);
+        }
+        // How far each band misses Clarity: on this bed alone, or linked on the group's sum.
         for b in 0..n {
-            let (key_db, masker_db) =
-                (power_to_db(self.key_band[b]), power_to_db(self.bed_band[b]));
-            let overlap = if key_db < relevant_db || masker_db < SILENT_BAND_DB {
+            let key_db = power_to_db(self.key_band[b]);
+            let masker_db = if linked {
+                power_to_db(peers.frames[..members].iter().map(|f| f.bands[b]).sum())
+            } else {
+                power_to_db(self.bed_band[b])
+            };
+            let gated = key_db < relevant_db
+                || masker_db < SILENT_BAND_DB
+                || power_to_db(self.bed_band[b]) < SILENT_BAND_DB;
+            let overlap = if gated {
                 0.0
             } else {
                 (clarity - (key_db - masker_db)).max(0.0)
@@ -729,8 +972,8 @@ impl SpectralDucker {
             self.band_tmp[b] = overlap.min(-crate::settings::SPECS.depth_db.min);
             self.analysis.overlap_db[b] = overlap;
         }
-        // Smooth across neighbouring bands (no isolated notches: no "musical" artefacts), then
-        // fade out beyond the focus range.
+        // Smooth across neighbouring bands (no isolated notches: no "musical" artefacts),
+        // then in time (quick rise, slow fall).
         for b in 0..n {
             let l = self.band_tmp[b.saturating_sub(1)];
             let r = self.band_tmp[(b + 1).min(n - 1)];
@@ -743,15 +986,65 @@ impl SpectralDucker {
                 self.fall_coeff
             };
             self.held_db[b] += coeff * (target - self.held_db[b]);
-            self.required_db[b] = self.held_db[b].min(depth);
+            self.required_db[b] = self.held_db[b];
         }
         self.cold_start = false;
+        // Linked: the group's need becomes this member's share. Then the cap at Depth.
+        if linked {
+            self.share_linked_reduction(members);
+        }
+        for r in &mut self.required_db[..n] {
+            *r = r.min(depth);
+        }
+    }
+
+    /// Linked: turns the group's smoothed need per band (`required_db`, on the summed beds)
+    /// into this member's share (see [`share_band_reduction`]: by role, each member down to
+    /// its own Depth). The need is smoothed across bands and in time before it is shared, as a
+    /// lone bed's is, so a narrow masker (a tone) keeps its full cut and the cut holds as
+    /// steadily as a lone bed's.
+    fn share_linked_reduction(&mut self, members: usize) {
+        let peers = &self.link.peers;
+        let (mut powers, mut floors, mut ranks, mut gains) = (
+            [0.0f32; MAX_MEMBERS],
+            [1.0f32; MAX_MEMBERS],
+            [0u8; MAX_MEMBERS],
+            [1.0f32; MAX_MEMBERS],
+        );
+        for (i, f) in peers.frames[..members].iter().enumerate() {
+            floors[i] = f.floor;
+            ranks[i] = f.rank;
+        }
+        for b in 0..self.layout.len() {
+            let need_db = self.required_db[b];
+            self.analysis.first_role_enough[b] = false;
+            if need_db <= 0.0 {
+                self.required_db[b] = 0.0;
+                continue;
+            }
+            for (p, f) in powers.iter_mut().zip(&peers.frames[..members]) {
+                *p = f.bands[b];
+            }
+            let total: f32 = powers[..members].iter().sum();
+            let target = total * db_to_gain(-need_db) * db_to_gain(-need_db);
+            self.analysis.first_role_enough[b] = share_band_reduction(
+                &powers[..members],
+                &floors[..members],
+                &ranks[..members],
+                target,
+                &mut gains[..members],
+            );
+            self.required_db[b] = -power_to_db(gains[0]).min(0.0);
+        }
     }
 
     /// Copies the frame's figures into the analysis snapshot (only while someone looks: the
     /// logarithms are for display). Analysing for Broadband mode, the reduction shown is the
     /// broadband duck in every band.
     fn publish(&mut self) {
+        if self.applying && self.link.member.is_some() {
+            self.publish_status();
+        }
         if !self.analysis_enabled {
             return;
         }
@@ -759,10 +1052,10 @@ impl SpectralDucker {
         let c = self.control;
         let applied = c.amount * (1.0 - c.bypass) * c.mix;
         let heard = self.heard_frame();
-        let heard_key = &self.key_history[heard * n..(heard + 1) * n];
-        let a = &mut self.analysis;
-        a.speech = self.speech_history[heard];
-        for (b, &heard_power) in heard_key.iter().enumerate() {
+        for b in 0..n {
+            let focus = self.centre_focus(b);
+            let heard_power = self.key_history[heard * n + b];
+            let a = &mut self.analysis;
             a.dialogue_db[b] = power_to_db(self.key_band[b]);
             a.dialogue_frame_db[b] = power_to_db(heard_power);
             a.bed_frame_db[b] = power_to_db(self.bed_frame[b]);
@@ -771,15 +1064,53 @@ impl SpectralDucker {
                 // As applied: the Focus fade at the band centre included; the overlap too, as
                 // the engine acts on it (outside Focus the bed is never touched, so a bass
                 // band that misses Clarity is not shown as masking).
-                let centre_bin = (a.centre_hz[b] / self.bin_hz).round() as usize;
-                let focus = self.focus_weight[centre_bin.min(self.focus_weight.len() - 1)];
                 a.overlap_db[b] *= focus;
                 self.required_db[b] * applied * focus
             } else {
                 -c.depth_db * applied
             };
         }
+        self.analysis.speech = self.speech_history[heard];
         self.frames = self.frames.wrapping_add(1);
+    }
+
+    /// The Focus weight at band `b`'s centre bin.
+    fn centre_focus(&self, b: usize) -> f32 {
+        let centre_bin = (self.analysis.centre_hz[b] / self.bin_hz).round() as usize;
+        self.focus_weight[centre_bin.min(self.focus_weight.len() - 1)]
+    }
+
+    /// Publishes the frame's decision to the link group (see [`crate::link::MemberStatus`]):
+    /// per band the dialogue heard, the bed and the reduction as applied; the member's share
+    /// as the mean reduction over the speech bands.
+    fn publish_status(&mut self) {
+        let n = self.layout.len();
+        let c = self.control;
+        let applied = c.amount * (1.0 - c.bypass) * c.mix;
+        let heard = self.heard_frame();
+        let (lo, hi) = SPEECH_BAND_HZ;
+        let (mut sum, mut count) = (0.0, 0);
+        for b in 0..n {
+            let reduction = self.required_db[b] * applied * self.centre_focus(b);
+            let st = &mut self.link.status;
+            st.dialogue_power[b] = self.key_history[heard * n + b];
+            st.bed_power[b] = self.bed_frame[b];
+            st.band_reduction_db[b] = reduction;
+            if (lo..=hi).contains(&self.analysis.centre_hz[b]) {
+                sum += reduction;
+                count += 1;
+            }
+        }
+        let l = &mut self.link;
+        l.status.index = self.frame_end / self.hop as u64;
+        l.status.rank = l.rank;
+        l.status.speech = self.speech_history[heard];
+        l.status.linked = l.linked;
+        l.status.bands = n;
+        l.status.reduction_db = if count > 0 { sum / count as f32 } else { 0.0 };
+        if let Some(m) = &l.member {
+            m.publish_status(&l.status);
+        }
     }
 
     /// Turns the analysis snapshot on or off.
@@ -820,6 +1151,14 @@ impl SpectralDucker {
         self.speech_history.fill(false);
         self.cold_start = false;
         self.fill = 0;
+        // The group's clock runs on (other members did not reset); the window restarts.
+        let l = &mut self.link;
+        l.fill = (self.input_pos % self.hop as u64) as usize;
+        l.bed_band.fill(0.0);
+        for w in &mut l.window {
+            w.fill(0.0);
+        }
+        l.linked = false;
     }
 }
 

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering, fence};
 
 use nice_plug::prelude::AtomicF32;
 use underscore_dsp::bands::MAX_BANDS;
+use underscore_dsp::link::{NAME_WORDS, encode_name};
 use underscore_dsp::spectral::BandAnalysis;
 
 /// The shared snapshot.
@@ -25,7 +26,23 @@ pub struct SharedAnalysis {
     dialogue_frame_db: [AtomicF32; MAX_BANDS],
     bed_frame_db: [AtomicF32; MAX_BANDS],
     speech: AtomicBool,
+    /// Linked buses, written by the audio thread: this instance's slot in its link group
+    /// ([`NO_SLOT`]: not a member) and what its last frame found.
+    pub link_slot: AtomicUsize,
+    /// Members of the group at another sample rate (not linked: the editor says why).
+    pub link_other_rate: AtomicUsize,
+    /// Whether the last frame was decided with other members.
+    pub link_linked: AtomicBool,
+    /// The host's track name (from the editor's track-info callback, main thread), as
+    /// `link::encode_name` words, so the audio thread can hand it to the link group without
+    /// allocating; the version counts changes.
+    track_name: [AtomicU32; NAME_WORDS],
+    track_name_len: AtomicUsize,
+    pub track_name_version: AtomicU32,
 }
+
+/// [`SharedAnalysis::link_slot`] of an instance in no link group.
+pub const NO_SLOT: usize = usize::MAX;
 
 impl Default for SharedAnalysis {
     fn default() -> Self {
@@ -41,6 +58,12 @@ impl Default for SharedAnalysis {
             dialogue_frame_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
             bed_frame_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
             speech: AtomicBool::new(false),
+            link_slot: AtomicUsize::new(NO_SLOT),
+            link_other_rate: AtomicUsize::new(0),
+            link_linked: AtomicBool::new(false),
+            track_name: std::array::from_fn(|_| AtomicU32::new(0)),
+            track_name_len: AtomicUsize::new(0),
+            track_name_version: AtomicU32::new(0),
         }
     }
 }
@@ -91,6 +114,26 @@ impl SharedAnalysis {
             }
         }
         false
+    }
+
+    /// Main thread: the host's name for the instance's track.
+    pub fn set_track_name(&self, name: &str) {
+        let (len, words) = encode_name(name);
+        for (a, w) in self.track_name.iter().zip(words) {
+            a.store(w, Ordering::Relaxed);
+        }
+        self.track_name_len.store(len, Ordering::Relaxed);
+        self.track_name_version.fetch_add(1, Ordering::Release);
+    }
+
+    /// The track name as `link::encode_name` words (a write racing this read is repaired by
+    /// the next version).
+    pub fn track_name(&self) -> (usize, [u32; NAME_WORDS]) {
+        let len = self.track_name_len.load(Ordering::Acquire);
+        (
+            len,
+            std::array::from_fn(|i| self.track_name[i].load(Ordering::Relaxed)),
+        )
     }
 
     /// Snapshots published so far.

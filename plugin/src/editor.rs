@@ -9,6 +9,7 @@
 
 mod history;
 mod host;
+pub mod link_view;
 mod preset_bar;
 mod slider;
 mod views;
@@ -93,6 +94,8 @@ pub struct UnderscoreEditor {
     history: History,
     /// The preset menu, its list and messages.
     preset_bar: preset_bar::PresetBar,
+    /// The link strip (group, members, group readout).
+    link_view: link_view::LinkView,
     opened: Instant,
     last_frame: f64,
     input: Ballistics,
@@ -123,6 +126,7 @@ impl UnderscoreEditor {
             analysis_version: 0,
             history: History::default(),
             preset_bar: preset_bar::PresetBar::default(),
+            link_view: link_view::LinkView::default(),
             opened: Instant::now(),
             last_frame: 0.0,
             input: Ballistics::new(METER_FLOOR_DB, 20.0),
@@ -436,7 +440,7 @@ impl UnderscoreEditor {
                     .resizable(false)
                     .exact_size(panel_width)
                     .show(ui, |ui| self.parameters(ui, setter));
-                egui::CentralPanel::default().show(ui, |ui| self.views(ui));
+                egui::CentralPanel::default().show(ui, |ui| self.views(ui, setter));
             });
 
         // Meters move continuously: about 60 frames per second while open.
@@ -445,7 +449,7 @@ impl UnderscoreEditor {
 }
 
 impl UnderscoreEditor {
-    fn views(&mut self, ui: &mut Ui) {
+    fn views(&mut self, ui: &mut Ui, setter: &ParamSetter) {
         let width = ui.available_width();
         let p = &self.params;
         let spectral = p.mode.value().0 == Mode::Spectral;
@@ -463,8 +467,8 @@ impl UnderscoreEditor {
              per band (right-hand scale). Grey: the Focus range.",
         );
         // The overlap view takes a little over half of the plot height, the history the rest
-        // (each stretches with the window). Rows of text around them: about 4 x 22 points.
-        let plots_height = (ui.available_height() - 88.0).max(240.0);
+        // (each stretches with the window). Rows of text around them: about 5 x 22 points.
+        let plots_height = (ui.available_height() - 112.0).max(220.0);
         views::overlap_view(
             ui,
             vec2(width, (plots_height * 0.55).round()),
@@ -495,6 +499,8 @@ impl UnderscoreEditor {
              auditory band, over the last few seconds of speech, averaged over the bands that \
              carry speech intelligibility. Positive: the voice sits above the bed.",
         );
+        self.link_view
+            .show(ui, &self.params, &self.analysis, setter, centres);
         ui.add_space(4.0);
         ui.horizontal(|ui| {
             ui.label(RichText::new("Gain reduction").strong());
@@ -605,7 +611,10 @@ mod tests {
             (2560.0, 1440.0),
         ] {
             let rows = layout_at(width, height);
-            let shown = SETTINGS.iter().filter(|s| s.group != Group::Main).count();
+            let shown = SETTINGS
+                .iter()
+                .filter(|s| Group::PANELS.contains(&s.group))
+                .count();
             assert_eq!(rows.len(), shown, "{width}x{height}: parameter rows drawn");
             let window = Rect::from_min_size(Pos2::ZERO, vec2(width, height));
             for (i, (rect, visible)) in rows.iter().enumerate() {

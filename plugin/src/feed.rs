@@ -11,6 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use underscore_dsp::Engine;
+use underscore_dsp::link;
+
+use crate::analysis::NO_SLOT;
 
 use crate::SharedAnalysis;
 use crate::editor::window::WindowState;
@@ -22,6 +25,10 @@ pub struct EditorFeed {
     pub meters: Arc<SharedMeters>,
     /// Analysis frames already published.
     published_frames: u32,
+    /// The link group the engine is a member of (`None`: Link Off, or not joined).
+    link_group: Option<usize>,
+    /// The track-name version last handed to the link group (`u32::MAX`: none yet).
+    link_name_version: u32,
 }
 
 impl EditorFeed {
@@ -30,7 +37,52 @@ impl EditorFeed {
             analysis,
             meters,
             published_frames: 0,
+            link_group: None,
+            link_name_version: u32::MAX,
         }
+    }
+
+    /// Keeps `engine` in the link group the Link parameter names (`group`; `None`: Off):
+    /// leaves and joins when it changes, and retries a full group. Joining is a compare-and-
+    /// swap on a slot of the process-wide registry, which must exist already
+    /// (`link::registry()`, created on the main thread when the plugin activates): no
+    /// allocation, no lock, so it runs on the audio thread. Then hands the track name to the
+    /// group when it changed and tells the editor the instance's slot and link state.
+    pub fn follow_link(&mut self, engine: &mut Engine, group: Option<usize>) {
+        if group != self.link_group || (group.is_some() && engine.link().is_none()) {
+            engine.set_link(None);
+            let sample_rate_hz = engine.sample_rate_hz();
+            engine.set_link(group.and_then(|g| link::registry()[g].join(sample_rate_hz)));
+            self.link_group = group;
+            self.link_name_version = u32::MAX;
+        }
+        let a = &self.analysis;
+        match engine.link() {
+            Some(member) => {
+                let version = a.track_name_version.load(Ordering::Acquire);
+                if version != self.link_name_version {
+                    let (len, words) = a.track_name();
+                    member.set_name(len, &words);
+                    self.link_name_version = version;
+                }
+                let (linked, peers) = engine.link_status();
+                a.link_slot.store(member.slot(), Ordering::Relaxed);
+                a.link_linked.store(linked, Ordering::Relaxed);
+                a.link_other_rate.store(peers.other_rate, Ordering::Relaxed);
+            }
+            None => {
+                a.link_slot.store(NO_SLOT, Ordering::Relaxed);
+                a.link_linked.store(false, Ordering::Relaxed);
+                a.link_other_rate.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Leaves the link group (the instance stops processing: deactivated).
+    pub fn leave_link(&mut self, engine: &mut Engine) {
+        engine.set_link(None);
+        self.link_group = None;
+        self.analysis.link_slot.store(NO_SLOT, Ordering::Relaxed);
     }
 
     /// Whether an editor is showing the data now. The editor raises `editor_open` while it

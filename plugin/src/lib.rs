@@ -152,10 +152,25 @@ impl Plugin for Underscore {
             _ => Engine::new(config.sample_rate, channels),
         };
         self.skip_next_reset = keep;
-        engine.set_params(&self.params.engine_params());
+        let params = self.params.engine_params();
+        engine.set_params(&params);
+        // The process-wide link groups are created here, on the main thread, the first time
+        // any instance activates; joining (here, or on a Link change while processing) is then
+        // a compare-and-swap on a preallocated slot.
+        underscore_dsp::link::registry();
+        self.feed
+            .follow_link(&mut engine, params.link_group.group());
         context.set_latency_samples(engine.latency_samples() as u32);
         self.engine = Some(engine);
         true
+    }
+
+    /// A deactivated instance processes nothing: it leaves its link group at once (the
+    /// others would drop it after `link::DROPOUT_MS` anyway), and joins again on activation.
+    fn deactivate(&mut self) {
+        if let Some(engine) = &mut self.engine {
+            self.feed.leave_link(engine);
+        }
     }
 
     fn reset(&mut self) {
@@ -183,6 +198,7 @@ impl Plugin for Underscore {
             context.set_latency_samples(engine.latency_samples() as u32);
             self.restart_keeps_engine = true;
         }
+        self.feed.follow_link(engine, params.link_group.group());
         let show = self.feed.showing(&self.params.editor_window);
         match aux.inputs.first() {
             Some(key) => {

@@ -8,12 +8,16 @@ use underscore_dsp::settings::SETTINGS;
 
 use crate::UnderscoreParams;
 
-/// Sets every parameter whose value differs from `target`, each as one host gesture (begin,
+/// Sets every parameter presets carry whose value differs from `target`, each as one host gesture (begin,
 /// set, end) so hosts record the load as automation and can undo it. Returns how many
 /// parameters changed.
 pub fn apply(params: &UnderscoreParams, setter: &ParamSetter, target: &EngineParams) -> usize {
     let mut changed = 0;
     for (setting, host) in SETTINGS.iter().zip(params.host_params()) {
+        // The Link group is the session's routing, not part of a preset: kept as it is.
+        if !setting.in_presets() {
+            continue;
+        }
         let want = setting.get(target);
         if setting.same(host.table_value(), want) {
             continue;

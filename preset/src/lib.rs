@@ -177,7 +177,7 @@ impl Preset {
     /// The file text: every setting, in user units, in parameter order.
     pub fn to_json(&self) -> String {
         let mut values = Map::new();
-        for info in &SETTINGS {
+        for info in SETTINGS.iter().filter(|s| s.in_presets()) {
             let v = info.get(&self.params);
             let json = match info.kind {
                 Kind::Number { .. } => {
@@ -211,6 +211,7 @@ impl Preset {
     pub fn matches(&self, params: &EngineParams) -> bool {
         SETTINGS
             .iter()
+            .filter(|s| s.in_presets())
             .all(|info| info.same(info.get(&self.params), info.get(params)))
     }
 
@@ -225,6 +226,12 @@ fn read_params(values: &Map<String, Value>) -> Result<EngineParams, String> {
     let mut params = EngineParams::default();
     for (id, value) in values {
         let info = settings::find(id).ok_or_else(|| settings::unknown(id))?;
+        if !info.in_presets() {
+            return Err(format!(
+                "{id}: not stored in presets (the link group is the session's routing; set it \
+                 on the instance)"
+            ));
+        }
         let v = match (value, info.kind) {
             (Value::Number(n), _) => info.check(n.as_f64().unwrap_or(f64::NAN) as f32)?,
             (Value::Bool(b), Kind::Switch { .. }) => *b as u8 as f32,
@@ -388,7 +395,7 @@ mod tests {
             );
             // Every setting is written out, so a preset does not depend on defaults.
             let root: Value = serde_json::from_str(text).unwrap();
-            for info in &SETTINGS {
+            for info in SETTINGS.iter().filter(|s| s.in_presets()) {
                 assert!(
                     root["params"].get(info.id).is_some(),
                     "{stem} lacks {}",

@@ -15,8 +15,9 @@
 //!
 //! Memory is fixed: one I/O chunk per stream plus `latency` frames of pending input.
 
+use underscore_dsp::link::LinkGroup;
 use underscore_dsp::settings::Setting;
-use underscore_dsp::spectral::fft_size;
+use underscore_dsp::spectral::{BandAnalysis, SpeechBandRatio, fft_size};
 use underscore_dsp::{Engine, EngineParams};
 
 use crate::automation::AutomationEvent;
@@ -169,40 +170,151 @@ pub fn map_dialogue(key: &[&[f32]], bed_channels: usize, out: &mut [Vec<f32>]) {
 /// dialogue + ducked bed into `mix`), aligned with the input. `progress(done, total)` is called
 /// after every chunk.
 #[allow(clippy::too_many_arguments)]
-pub fn render(
+pub fn render<'a>(
     setup: &RenderSetup,
-    bed: &mut dyn Source,
+    bed: &'a mut dyn Source,
     key: &mut dyn Source,
     total_frames: u64,
-    out: &mut dyn Sink,
-    mut mix: Option<&mut dyn Sink>,
+    out: &'a mut dyn Sink,
+    mix: Option<&'a mut dyn Sink>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<RenderOutcome, RenderError> {
+    let role = setup.params.role;
+    let beds = vec![BedJob {
+        source: bed,
+        out,
+        role,
+    }];
+    let group = render_group(setup, beds, key, total_frames, false, mix, progress)?;
+    let summary = group
+        .summaries
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| unreachable!("render_group returns one summary per bed"));
+    Ok(RenderOutcome {
+        latency_samples: group.latency_samples,
+        ignored_events: group.ignored_events,
+        summary,
+    })
+}
+
+/// One bed of a render: where it comes from, where it goes, and its Role in a linked render.
+pub struct BedJob<'a> {
+    pub source: &'a mut dyn Source,
+    pub out: &'a mut dyn Sink,
+    pub role: underscore_dsp::settings::Role,
+}
+
+/// The result of a render of one or more beds.
+#[derive(Debug, Clone)]
+pub struct GroupOutcome {
+    /// Latency the engines added (and the driver removed), samples.
+    pub latency_samples: usize,
+    /// Automation events past the end of the input (not applied).
+    pub ignored_events: usize,
+    /// Per bed, in the order given.
+    pub summaries: Vec<Summary>,
+    /// The dialogue-to-bed readout on the *sum* of the beds (500 Hz-4 kHz, as the editor's
+    /// group readout), before and after ducking, dB; `None` without band analysis or speech.
+    pub combined_ratio_before_db: Option<f64>,
+    pub combined_ratio_after_db: Option<f64>,
+    /// Linked, with band analysis: the band-frames (speech frames x bands) where the group
+    /// needed a cut that the first role to yield could make on its own...
+    pub first_role_cells: u64,
+    /// ...and each bed's mean cut over them, dB (in bed order).
+    pub first_role_reduction_db: Vec<f64>,
+    /// The same over the cells among them where the first role cut at least
+    /// [`FIRST_ROLE_CUT_DB`].
+    pub first_role_cut_cells: u64,
+    pub first_role_cut_reduction_db: Vec<f64>,
+}
+
+/// The cut that makes a band-frame count as one where the first role to yield did the work,
+/// dB (the "3 dB less" is measured where there were 3 dB to take).
+pub const FIRST_ROLE_CUT_DB: f32 = 3.0;
+
+/// One bed's engine and buffers in a render.
+struct Lane<'a> {
+    job: BedJob<'a>,
+    engine: Engine,
+    stats: Collector,
+    bed_buf: Vec<Vec<f32>>,
+    /// The dialogue on this bed's layout (the mix is built on the first bed's).
+    dlg_buf: Vec<Vec<f32>>,
+    /// Input not yet matched by aligned output (at most `latency` + one chunk frames).
+    pending_bed: Vec<Vec<f32>>,
+    pending_key: Vec<Vec<f32>>,
+    pending_speech: Vec<bool>,
+    analysis_frames: u32,
+}
+
+/// Renders `beds` keyed by one dialogue `key` (all `total_frames` long), each into its own
+/// output, aligned with the input. With `linked` the beds' engines join one link group (see
+/// `underscore_dsp::link`) and run in lockstep, block by block in the order given, as linked
+/// plugin instances run in a host: the sum of the beds shares one masking budget. Settings and
+/// automation apply to every bed; each bed has its own Role. `mix` receives the dialogue (on
+/// the first bed's layout) plus the sum of the ducked beds (all of that layout).
+#[allow(clippy::too_many_arguments)]
+pub fn render_group<'a>(
+    setup: &RenderSetup,
+    beds: Vec<BedJob<'a>>,
+    key: &mut dyn Source,
+    total_frames: u64,
+    linked: bool,
+    mut mix: Option<&'a mut dyn Sink>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<GroupOutcome, RenderError> {
     let started = std::time::Instant::now();
-    let bed_ch = bed.channels();
     let key_ch = key.channels();
     let block = setup.block_frames.clamp(1, MAX_BLOCK_FRAMES);
     let chunk = block * (IO_CHUNK_FRAMES / block).max(1);
     let sr = setup.sample_rate_hz;
-
-    let mut engine = Engine::new(sr as f32, bed_ch);
-    engine.set_analysis_enabled(setup.band_analysis);
+    let group = std::sync::Arc::new(LinkGroup::new());
     let mut params = setup.params;
-    engine.set_params(&params);
-    let latency = engine.latency_samples();
     // A band-analysis frame is centred half a window behind the engine's position on the key's
     // (input) time line, where the speech flags are too.
     let band_offset = (fft_size(sr as f32) / 2) as u64;
-    let mut stats = Collector::new(sr, bed_ch, total_frames, latency, band_offset);
-
-    let mut bed_buf = vec![vec![0.0f32; chunk]; bed_ch];
+    let mut latency = 0;
+    let mut lanes = Vec::with_capacity(beds.len());
+    for job in beds {
+        let bed_ch = job.source.channels();
+        let mut engine = Engine::new(sr as f32, bed_ch);
+        engine.set_analysis_enabled(setup.band_analysis);
+        engine.set_params(&EngineParams {
+            role: job.role,
+            ..params
+        });
+        if linked {
+            let member = group.join(sr as f32).ok_or_else(|| {
+                RenderError::usage(format!(
+                    "at most {} linked beds",
+                    underscore_dsp::link::MAX_MEMBERS
+                ))
+            })?;
+            engine.set_link(Some(member));
+        }
+        latency = engine.latency_samples();
+        let stats = Collector::new(sr, bed_ch, total_frames, latency, band_offset);
+        let analysis_frames = engine.band_analysis_frames();
+        lanes.push(Lane {
+            job,
+            engine,
+            stats,
+            bed_buf: vec![vec![0.0f32; chunk]; bed_ch],
+            dlg_buf: vec![vec![0.0f32; chunk]; bed_ch],
+            pending_bed: vec![Vec::with_capacity(latency + chunk); bed_ch],
+            pending_key: vec![Vec::with_capacity(latency + chunk); key_ch],
+            pending_speech: Vec::with_capacity(latency + chunk),
+            analysis_frames,
+        });
+    }
     let mut key_buf = vec![vec![0.0f32; chunk]; key_ch];
-    let mut dlg_buf = vec![vec![0.0f32; chunk]; bed_ch];
-    let mut mix_buf = vec![vec![0.0f32; chunk]; bed_ch];
-    // Input not yet matched by aligned output (at most `latency` + one chunk frames).
-    let mut pending_bed: Vec<Vec<f32>> = vec![Vec::with_capacity(latency + chunk); bed_ch];
-    let mut pending_key: Vec<Vec<f32>> = vec![Vec::with_capacity(latency + chunk); key_ch];
-    let mut pending_speech: Vec<bool> = Vec::with_capacity(latency + chunk);
+    let mut combined = SpeechBandRatio::new(None);
+    let mut first_role_cells = 0u64;
+    let mut first_role_sums = vec![0.0f64; lanes.len()];
+    let mut first_role_cut_cells = 0u64;
+    let mut first_role_cut_sums = vec![0.0f64; lanes.len()];
+    let mut centres_hz: Vec<f32> = Vec::new();
 
     let events = &setup.automation;
     let mut next_event = 0usize;
@@ -210,18 +322,24 @@ pub fn render(
     let mut block_left = block;
     let mut dropped = 0usize;
     let mut written = 0u64;
-    let mut analysis_frames = engine.band_analysis_frames();
     let mut flush_left = latency;
 
     loop {
         // Fill one chunk: input, or silence to flush the latency.
         let (n, input_phase) = if engine_pos < total_frames {
             let want = chunk.min((total_frames - engine_pos) as usize);
-            let n = bed.read(&mut bed_buf, want)?;
-            if n == 0 {
-                return Err(RenderError::usage(format!(
-                    "the bed ended after {engine_pos} of {total_frames} frames"
-                )));
+            let mut n = 0;
+            for lane in &mut lanes {
+                n = lane.job.source.read(&mut lane.bed_buf, want)?;
+                if n != want {
+                    return Err(RenderError::usage(format!(
+                        "a bed ended after {} of {total_frames} frames",
+                        engine_pos + n as u64
+                    )));
+                }
+                for (p, b) in lane.pending_bed.iter_mut().zip(&lane.bed_buf) {
+                    p.extend_from_slice(&b[..n]);
+                }
             }
             if key.read(&mut key_buf, n)? != n {
                 return Err(RenderError::usage(format!(
@@ -229,25 +347,29 @@ pub fn render(
                     engine_pos + n as u64
                 )));
             }
-            for (p, b) in pending_bed.iter_mut().zip(&bed_buf) {
-                p.extend_from_slice(&b[..n]);
-            }
-            for (p, k) in pending_key.iter_mut().zip(&key_buf) {
-                p.extend_from_slice(&k[..n]);
+            for lane in &mut lanes {
+                for (p, k) in lane.pending_key.iter_mut().zip(&key_buf) {
+                    p.extend_from_slice(&k[..n]);
+                }
             }
             (n, true)
         } else if flush_left > 0 {
             let n = flush_left.min(chunk);
             flush_left -= n;
-            for c in bed_buf.iter_mut().chain(key_buf.iter_mut()) {
+            for c in key_buf.iter_mut() {
                 c[..n].fill(0.0);
+            }
+            for lane in &mut lanes {
+                for c in lane.bed_buf.iter_mut() {
+                    c[..n].fill(0.0);
+                }
             }
             (n, false)
         } else {
             break;
         };
 
-        // Engine blocks, split at automation events.
+        // Engine blocks, split at automation events; the beds take turns block by block.
         let mut pos = 0;
         while pos < n {
             while let Some(e) = events.get(next_event).filter(|e| e.sample <= engine_pos) {
@@ -258,22 +380,61 @@ pub fn render(
             if let Some(e) = events.get(next_event) {
                 len = len.min((e.sample - engine_pos).min(len as u64) as usize);
             }
-            engine.set_params(&params);
-            {
-                let mut bed_slices: Vec<&mut [f32]> =
-                    bed_buf.iter_mut().map(|c| &mut c[pos..pos + len]).collect();
-                let key_slices: Vec<&[f32]> = key_buf.iter().map(|c| &c[pos..pos + len]).collect();
+            let key_slices: Vec<&[f32]> = key_buf.iter().map(|c| &c[pos..pos + len]).collect();
+            let mut new_frames = 0;
+            for lane in &mut lanes {
+                let engine = &mut lane.engine;
+                engine.set_params(&EngineParams {
+                    role: lane.job.role,
+                    ..params
+                });
+                let mut bed_slices: Vec<&mut [f32]> = lane
+                    .bed_buf
+                    .iter_mut()
+                    .map(|c| &mut c[pos..pos + len])
+                    .collect();
                 engine.process_block(&mut bed_slices, &key_slices);
+                let meter = engine.meter();
+                if input_phase {
+                    lane.pending_speech
+                        .extend(std::iter::repeat_n(meter.speech_active, len));
+                }
+                if setup.band_analysis && engine.band_analysis_frames() != lane.analysis_frames {
+                    lane.analysis_frames = engine.band_analysis_frames();
+                    let end = engine_pos + len as u64;
+                    lane.stats
+                        .add_band_frame(end, meter.speech_active, engine.band_analysis());
+                    new_frames += 1;
+                }
             }
-            let meter = engine.meter();
-            if input_phase {
-                pending_speech.extend(std::iter::repeat_n(meter.speech_active, len));
+            // The beds share one STFT grid: their frames complete together.
+            if new_frames == lanes.len() {
+                let frames: Vec<&BandAnalysis> =
+                    lanes.iter().map(|l| l.engine.band_analysis()).collect();
+                if centres_hz.is_empty() {
+                    centres_hz = frames[0].centre_hz[..frames[0].bands].to_vec();
+                }
+                combined.add_group(&frames);
+                // Every member computes the same sharing: the first lane's flags stand for all.
+                if frames[0].speech {
+                    for b in 0..frames[0].bands {
+                        if frames[0].first_role_enough[b] {
+                            first_role_cells += 1;
+                            for (sum, f) in first_role_sums.iter_mut().zip(&frames) {
+                                *sum += f.reduction_db[b] as f64;
+                            }
+                            let most = frames.iter().map(|f| f.reduction_db[b]).fold(0.0, f32::max);
+                            if most >= FIRST_ROLE_CUT_DB {
+                                first_role_cut_cells += 1;
+                                for (sum, f) in first_role_cut_sums.iter_mut().zip(&frames) {
+                                    *sum += f.reduction_db[b] as f64;
+                                }
+                            }
+                        }
+                    }
+                }
             }
             engine_pos += len as u64;
-            if setup.band_analysis && engine.band_analysis_frames() != analysis_frames {
-                analysis_frames = engine.band_analysis_frames();
-                stats.add_band_frame(engine_pos, meter.speech_active, engine.band_analysis());
-            }
             pos += len;
             block_left -= len;
             if block_left == 0 {
@@ -286,37 +447,75 @@ pub fn render(
         dropped += skip;
         let m = n - skip;
         if m > 0 {
-            let out_slices: Vec<&[f32]> = bed_buf.iter().map(|c| &c[skip..n]).collect();
-            let key_slices: Vec<&[f32]> = pending_key.iter().map(|c| &c[..m]).collect();
-            map_dialogue(&key_slices, bed_ch, &mut dlg_buf);
-            let dlg: Vec<&[f32]> = dlg_buf.iter().map(|c| &c[..m]).collect();
-            let bed_in: Vec<&[f32]> = pending_bed.iter().map(|c| &c[..m]).collect();
-            stats.add(&dlg, &bed_in, &out_slices, &pending_speech[..m]);
-            out.write(&out_slices)?;
+            for lane in &mut lanes {
+                lane.write_aligned(skip, n, m)?;
+            }
             if let Some(mix) = mix.as_deref_mut() {
-                for ((o, d), b) in mix_buf.iter_mut().zip(&dlg).zip(&out_slices) {
-                    for ((o, &d), &b) in o.iter_mut().zip(d.iter()).zip(b.iter()) {
-                        *o = d + b;
+                // The first lane's dialogue buffer holds the dialogue on its layout: add every
+                // ducked bed (all of that layout) into it.
+                let (first, rest) = lanes.split_first_mut().expect("at least one bed");
+                for (ch, o) in first.dlg_buf.iter_mut().enumerate() {
+                    let beds = std::iter::once(&first.bed_buf[ch])
+                        .chain(rest.iter().map(|l| &l.bed_buf[ch]));
+                    for bed in beds {
+                        for (o, &b) in o[..m].iter_mut().zip(&bed[skip..n]) {
+                            *o += b;
+                        }
                     }
                 }
-                let mix_slices: Vec<&[f32]> = mix_buf.iter().map(|c| &c[..m]).collect();
+                let mix_slices: Vec<&[f32]> = first.dlg_buf.iter().map(|c| &c[..m]).collect();
                 mix.write(&mix_slices)?;
             }
-            for p in pending_bed.iter_mut().chain(pending_key.iter_mut()) {
-                p.drain(..m);
-            }
-            pending_speech.drain(..m);
             written += m as u64;
         }
         progress(written, total_frames);
     }
 
     let elapsed_s = started.elapsed().as_secs_f64();
-    Ok(RenderOutcome {
+    Ok(GroupOutcome {
         latency_samples: latency,
         ignored_events: events.len() - next_event,
-        summary: stats.finish(elapsed_s, 0),
+        summaries: lanes
+            .into_iter()
+            .map(|l| l.stats.finish(elapsed_s, 0))
+            .collect(),
+        combined_ratio_before_db: combined.ratio_db(&centres_hz, false).map(f64::from),
+        combined_ratio_after_db: combined.ratio_db(&centres_hz, true).map(f64::from),
+        first_role_cells,
+        first_role_reduction_db: first_role_sums
+            .iter()
+            .map(|s| s / first_role_cells.max(1) as f64)
+            .collect(),
+        first_role_cut_cells,
+        first_role_cut_reduction_db: first_role_cut_sums
+            .iter()
+            .map(|s| s / first_role_cut_cells.max(1) as f64)
+            .collect(),
     })
+}
+
+impl Lane<'_> {
+    /// Writes the chunk's aligned part (`m` frames from `skip`, of `n`) and feeds the figures.
+    fn write_aligned(&mut self, skip: usize, n: usize, m: usize) -> Result<(), RenderError> {
+        let bed_ch = self.bed_buf.len();
+        let out_slices: Vec<&[f32]> = self.bed_buf.iter().map(|c| &c[skip..n]).collect();
+        let key_slices: Vec<&[f32]> = self.pending_key.iter().map(|c| &c[..m]).collect();
+        map_dialogue(&key_slices, bed_ch, &mut self.dlg_buf);
+        let dlg: Vec<&[f32]> = self.dlg_buf.iter().map(|c| &c[..m]).collect();
+        let bed_in: Vec<&[f32]> = self.pending_bed.iter().map(|c| &c[..m]).collect();
+        self.stats
+            .add(&dlg, &bed_in, &out_slices, &self.pending_speech[..m]);
+        self.job.out.write(&out_slices)?;
+        for p in self
+            .pending_bed
+            .iter_mut()
+            .chain(self.pending_key.iter_mut())
+        {
+            p.drain(..m);
+        }
+        self.pending_speech.drain(..m);
+        Ok(())
+    }
 }
 
 /// Sets `value` (user units, already checked) on `params`.

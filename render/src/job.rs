@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use underscore_dsp::EngineParams;
+use underscore_dsp::settings::{Choice, Role};
 
 use crate::stats::Summary;
 
@@ -16,12 +17,23 @@ pub struct RenderArgs {
     /// Dialogue stem (the key), WAV or FLAC: mono, stereo or 5.1.
     #[arg(long, value_name = "WAV|FLAC")]
     pub dialogue: PathBuf,
-    /// Bed to duck (music or ambience), WAV or FLAC: mono, stereo or 5.1.
-    #[arg(long, value_name = "WAV|FLAC")]
-    pub bed: PathBuf,
-    /// Ducked bed, aligned with the input, same length and layout.
-    #[arg(short, long, value_name = "WAV")]
-    pub output: PathBuf,
+    /// Bed to duck (music or ambience), WAV or FLAC: mono, stereo or 5.1. Give several
+    /// (`--bed music.wav --role music -o music_ducked.wav --bed amb.wav --role ambience -o
+    /// amb_ducked.wav`) to render them linked: their sum shares one masking budget, as linked
+    /// plugin instances do. Each `--role` and `-o` belongs to the `--bed` before it.
+    #[arg(long, value_name = "WAV|FLAC", required = true)]
+    pub bed: Vec<PathBuf>,
+    /// Ducked bed, aligned with the input, same length and layout (one per `--bed`).
+    #[arg(short, long, value_name = "WAV", required = true)]
+    pub output: Vec<PathBuf>,
+    /// Role of the `--bed` before it in a linked render: music (yields first), effects or
+    /// ambience (yields last). Default: music, or the preset's / `--set role=`.
+    #[arg(long, value_name = "music|effects|ambience", value_parser = parse_role)]
+    pub role: Vec<Role>,
+    /// Each `--bed`'s role, in bed order (filled from the command line's order by the CLI;
+    /// `None`: the settings' Role).
+    #[arg(skip)]
+    pub roles_by_bed: Vec<Option<Role>>,
     /// Preset: a factory name (`drama`, `drama_under_score`) or a preset file.
     #[arg(long, value_name = "NAME|FILE")]
     pub preset: Option<String>,
@@ -54,13 +66,43 @@ pub struct RenderArgs {
     pub quiet: bool,
 }
 
+/// A `--role` value: a role's id or name, in any case.
+pub fn parse_role(s: &str) -> Result<Role, String> {
+    (0..Role::IDS.len())
+        .map(Role::from_index)
+        .find(|r| r.id().eq_ignore_ascii_case(s) || Role::NAMES[r.index()].eq_ignore_ascii_case(s))
+        .ok_or_else(|| format!("unknown role '{s}' (music, effects or ambience)"))
+}
+
 impl RenderArgs {
+    /// Arguments for a linked render of `beds` (bed, output, role) under `dialogue`.
+    pub fn linked(dialogue: &Path, beds: &[(&Path, &Path, Role)]) -> Self {
+        let mut a = Self::new(dialogue, beds[0].0, beds[0].1);
+        a.bed = beds.iter().map(|b| b.0.to_path_buf()).collect();
+        a.output = beds.iter().map(|b| b.1.to_path_buf()).collect();
+        a.role = beds.iter().map(|b| b.2).collect();
+        a.roles_by_bed = beds.iter().map(|b| Some(b.2)).collect();
+        a
+    }
+
+    /// The role given for bed `i` (`None`: the settings' Role).
+    pub fn role_of(&self, i: usize) -> Option<Role> {
+        match self.roles_by_bed.get(i) {
+            Some(r) => *r,
+            // Built without the command line's order: one role per bed, in order.
+            None if self.roles_by_bed.is_empty() => self.role.get(i).copied(),
+            None => None,
+        }
+    }
+
     /// Arguments with the defaults, for the given files (tests, benchmarks).
     pub fn new(dialogue: &Path, bed: &Path, output: &Path) -> Self {
         Self {
             dialogue: dialogue.to_path_buf(),
-            bed: bed.to_path_buf(),
-            output: output.to_path_buf(),
+            bed: vec![bed.to_path_buf()],
+            output: vec![output.to_path_buf()],
+            role: Vec::new(),
+            roles_by_bed: Vec::new(),
             preset: None,
             set: Vec::new(),
             automation: None,
@@ -78,6 +120,8 @@ impl RenderArgs {
 #[derive(Debug, Clone)]
 pub struct RenderReport {
     pub summary: Summary,
+    /// The bed rendered (input file).
+    pub bed: PathBuf,
     /// Preset name, or "(defaults)".
     pub preset: String,
     pub params: EngineParams,
@@ -89,4 +133,26 @@ pub struct RenderReport {
     pub ignored_events: usize,
     pub bed_channels: usize,
     pub dialogue_channels: usize,
+}
+
+/// What a render of one or more beds produced: one [`RenderReport`] per bed, in the order
+/// given, and for a linked render the readout on their sum.
+#[derive(Debug, Clone)]
+pub struct GroupReport {
+    pub beds: Vec<RenderReport>,
+    /// Whether the beds were rendered linked (more than one bed).
+    pub linked: bool,
+    /// The dialogue-to-bed readout (500 Hz-4 kHz) on the sum of the beds, before and after
+    /// ducking, dB (with `--json` or `--report`, which run the band analysis).
+    pub combined_ratio_before_db: Option<f64>,
+    pub combined_ratio_after_db: Option<f64>,
+    /// The speech band-frames where the group needed a cut the first role to yield could make
+    /// on its own, and each bed's mean cut over them, dB (with the band analysis).
+    pub first_role_cells: u64,
+    pub first_role_reduction_db: Vec<f64>,
+    /// The same where the first role cut at least `driver::FIRST_ROLE_CUT_DB`.
+    pub first_role_cut_cells: u64,
+    pub first_role_cut_reduction_db: Vec<f64>,
+    /// The linked render's JSON document, if written.
+    pub json: Option<PathBuf>,
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use underscore_dsp::settings::SETTINGS;
 
 use crate::error::RenderError;
-use crate::job::{RenderArgs, RenderReport};
+use crate::job::{GroupReport, RenderArgs, RenderReport};
 
 /// Rounds for a readable file (figures are not meaningful past 0.001).
 fn r3(v: f64) -> Value {
@@ -37,7 +37,7 @@ pub fn to_value(r: &RenderReport, args: &RenderArgs) -> Value {
         .collect();
     json!({
         "dialogue": args.dialogue.display().to_string(),
-        "bed": args.bed.display().to_string(),
+        "bed": r.bed.display().to_string(),
         "output": r.output.display().to_string(),
         "mix_output": r.mix_output.as_ref().map(|p| p.display().to_string()),
         "preset": r.preset,
@@ -77,7 +77,36 @@ pub fn to_value(r: &RenderReport, args: &RenderArgs) -> Value {
 
 /// Writes the JSON document through a temporary file.
 pub fn write(path: &Path, r: &RenderReport, args: &RenderArgs) -> Result<(), RenderError> {
-    let mut text = serde_json::to_string_pretty(&to_value(r, args)).unwrap_or_default();
+    write_value(path, &to_value(r, args))
+}
+
+fn write_value(path: &Path, v: &Value) -> Result<(), RenderError> {
+    let mut text = serde_json::to_string_pretty(v).unwrap_or_default();
     text.push('\n');
     Ok(underscore_io::write_atomically(path, text.as_bytes())?)
+}
+
+/// The JSON document of a linked render: each bed's document (as [`to_value`]) and the
+/// dialogue-to-bed readout on their sum.
+pub fn group_to_value(g: &GroupReport, args: &RenderArgs) -> Value {
+    let beds: Vec<Value> = g.beds.iter().map(|r| to_value(r, args)).collect();
+    json!({
+        "linked": g.linked,
+        "beds": beds,
+        "combined_speech_band_ratio_db": {
+            "before": opt(g.combined_ratio_before_db),
+            "after": opt(g.combined_ratio_after_db),
+        },
+        "first_role_enough": {
+            "band_frames": g.first_role_cells,
+            "mean_reduction_db": g.first_role_reduction_db.iter().map(|&v| r3(v)).collect::<Vec<_>>(),
+            "band_frames_cut_3db": g.first_role_cut_cells,
+            "mean_reduction_cut_3db_db": g.first_role_cut_reduction_db.iter().map(|&v| r3(v)).collect::<Vec<_>>(),
+        },
+    })
+}
+
+/// Writes a linked render's JSON document through a temporary file.
+pub fn write_group(path: &Path, g: &GroupReport, args: &RenderArgs) -> Result<(), RenderError> {
+    write_value(path, &group_to_value(g, args))
 }

@@ -8,8 +8,9 @@
 //! ## Modules
 //!
 //! * [`driver`]: the streaming render loop (blocks, sample-accurate automation, latency
-//!   trim) over the [`Source`]/[`Sink`] traits, with in-memory implementations; what the CLI,
-//!   the tests and the benchmark all call.
+//!   trim) over the [`Source`]/[`Sink`] traits, with in-memory implementations, for one bed or
+//!   several linked beds (one engine each, in one link group, in lockstep); what the CLI, the
+//!   tests and the benchmark all call.
 //! * [`files`]: `Source`/`Sink` for underscore-io's streaming reader and writer.
 //! * [`automation`]: CSV/JSON automation files.
 //! * [`loudness`]: BS.1770-4 K-weighting and gating, speech-gated variant.

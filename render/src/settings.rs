@@ -36,6 +36,12 @@ pub fn resolve_params(args: &RenderArgs) -> Result<(String, EngineParams), Rende
         info.set(&mut params, v)
             .map_err(|e| RenderError::usage(format!("--set {s}: {e}")))?;
     }
+    if params.link_group != settings::LinkGroupId::Off {
+        return Err(RenderError::usage(
+            "link_group: a render links the beds given as several --bed (each with its own -o \
+             and --role); the Link group is for plugin instances",
+        ));
+    }
     settings::validate(&params).map_err(RenderError::usage)?;
     Ok((name, params))
 }

@@ -116,6 +116,14 @@ const CHANGED_FLAGS: [(&str, u32, &str); 1] = [(
      not automatable, like Mode",
 )];
 
+/// Parameters added since v0.1.0, at the end of the list (ids never reused), with why. An old
+/// session or preset does not have them: they load at their defaults (Link Off: the instance
+/// ducks on its own, as it did).
+const ADDED: [(&str, &str); 2] = [
+    ("link_group", "issue 15: linked buses (Link group)"),
+    ("role", "issue 15: linked buses (Role in the group)"),
+];
+
 /// The same parameters as before, in the same order: CLAP ids (and with them the VST3 ids,
 /// the same hash of the same string ids), names, flags, normalised range and default; and each
 /// text the old build showed at 0, 25, 50, 75 and 100 % of a range still means that point.
@@ -125,8 +133,16 @@ fn parameters_keep_ids_names_ranges_and_flags() {
     let old = old.as_array().expect("a list");
     let mut plugin = load();
     let new = plugin.params();
-    assert_eq!(new.len(), old.len(), "number of parameters");
-    assert_eq!(SETTINGS.len(), old.len(), "settings in the table");
+    assert_eq!(new.len(), old.len() + ADDED.len(), "number of parameters");
+    assert_eq!(SETTINGS.len(), new.len(), "settings in the table");
+    for ((id, why), (n, setting)) in ADDED
+        .iter()
+        .zip(new[old.len()..].iter().zip(&SETTINGS[old.len()..]))
+    {
+        assert_eq!(setting.id, *id, "added parameters come last, in order");
+        assert_eq!(nice_plug_param_hash(id), n.id, "{id}: id");
+        println!("  added {id} ({why})");
+    }
     for ((o, n), setting) in old.iter().zip(&new).zip(&SETTINGS) {
         let name = o["name"].as_str().unwrap();
         assert_eq!(n.name, name);
@@ -213,6 +229,15 @@ fn old_sessions_load_with_identical_values() {
     let mut plugin = load();
     plugin.load_state(&saved).expect("the old state loads");
     for p in plugin.params() {
+        if is_added(&p.name) {
+            assert_eq!(
+                plugin.param_value(p.id).unwrap(),
+                p.default,
+                "{}: default",
+                p.name
+            );
+            continue;
+        }
         let want = values[&p.name]["value"]
             .as_f64()
             .unwrap_or_else(|| panic!("{} missing from the fixture", p.name));
@@ -257,6 +282,10 @@ fn old_sessions_load_with_identical_values() {
     let mut kept_old = Vec::new();
     for p in plugin.params() {
         let got = plugin.param_value(p.id).unwrap();
+        if is_added(&p.name) {
+            assert_eq!(got, p.default, "{}: default", p.name);
+            continue;
+        }
         let want = migrated_normalised(id_of(&p.name), old_default(&p.name));
         assert_eq!(got as f32, want as f32, "{}", p.name);
         if got != p.default {
@@ -276,11 +305,21 @@ fn old_sessions_load_with_identical_values() {
     );
 }
 
-/// A state's parameter map without Clarity (migrated on load, so saved again it differs).
+/// A state's parameter map without Clarity (migrated on load, so saved again it differs) and
+/// without the parameters added since ([`ADDED`]: saved again at their defaults).
 fn without_clarity(params: &Value) -> Value {
     let mut p = params.clone();
-    p.as_object_mut().unwrap().remove("clarity");
+    let map = p.as_object_mut().unwrap();
+    map.remove("clarity");
+    for (id, _) in ADDED {
+        map.remove(id);
+    }
     p
+}
+
+/// Whether the host parameter called `name` was added since v0.1.0.
+fn is_added(name: &str) -> bool {
+    ADDED.iter().any(|(id, _)| id_of(name) == *id)
 }
 
 /// The value an old dump holds for `setting`, compared with this build's: exactly, except
@@ -321,6 +360,9 @@ fn old_presets_load_with_identical_values() {
                 .params
         };
         for setting in &SETTINGS {
+            if ADDED.iter().any(|(id, _)| *id == setting.id) {
+                continue;
+            }
             let old = values[setting.id].as_f64().unwrap();
             let new = setting.get(&params);
             // The factory presets were retuned with the changed defaults (Threshold a floor,
@@ -347,7 +389,10 @@ fn old_presets_load_with_identical_values() {
         "  {checked} preset values identical ({} files), {retuned_count} factory values free to be retuned",
         expected.len()
     );
-    assert_eq!(checked + retuned_count, expected.len() * SETTINGS.len());
+    assert_eq!(
+        checked + retuned_count,
+        expected.len() * (SETTINGS.len() - ADDED.len())
+    );
     assert_eq!(
         retuned_count,
         (expected.len() - 1) * CHANGED_DEFAULTS.len(),

@@ -215,6 +215,56 @@ fn workload() {
     println!("child: speech at the default settings ducks the bed by {duck:+.2} dB");
     assert!(duck < -6.0, "speech did not duck the bed: {duck:+.2} dB");
 
+    // Linked buses: a second instance in Link group 1 (Spectral, Ambience) runs beside this
+    // one through the rest of the workload; this one joins group 1 now (Spectral, on the
+    // audio thread: the join is a compare-and-swap on a preallocated slot) and later moves
+    // between groups as the random events below set Link.
+    let mut partner = ClapInstance::new(&path, None).unwrap();
+    let find = |p: &[ParamInfo], name: &str| p.iter().find(|x| x.name == name).unwrap().clone();
+    let partner_params = partner.params();
+    let (mode, link, role) = (
+        find(&partner_params, "Mode"),
+        find(&partner_params, "Link"),
+        find(&partner_params, "Role"),
+    );
+    // Choices are exposed as their steps: Spectral is the second of two, group 1 the second
+    // of nine (Off, 1..8), Ambience the third of three.
+    partner
+        .set_params_inactive(&[
+            (mode.id, mode.max),
+            (link.id, link.min + 1.0),
+            (role.id, role.max),
+        ])
+        .unwrap();
+    partner.activate(SR, 1, MAX_BLOCK as u32).unwrap();
+    if partner.restart_requested() {
+        partner.restart().unwrap();
+    }
+    let join = [
+        ParamEvent::new(0, mode.id, mode.max),
+        ParamEvent::new(0, link.id, link.min + 1.0),
+    ];
+    let m = (3.0 * SR) as usize;
+    let linked_voice = speech_after_silence(SR, (0.5 * SR) as usize, m);
+    let music = sine(440.0, 0.2, SR, m);
+    let amb = noise(0.05, m, 3);
+    for (i, start) in (0..m).step_by(512).enumerate() {
+        let end = (start + 512).min(m);
+        let k = linked_voice[start..end].to_vec();
+        let events: &[ParamEvent] = if i == 0 { &join } else { &[] };
+        let a = plugin
+            .process(&stereo(&music[start..end]), &[k.clone(), k.clone()], events)
+            .unwrap();
+        let b = partner
+            .process(&stereo(&amb[start..end]), &[k.clone(), k], &[])
+            .unwrap();
+        assert!(all_finite(&a) && all_finite(&b), "non-finite linked output");
+        if plugin.restart_requested() {
+            plugin.restart().unwrap();
+        }
+    }
+    println!("child: 3 s with two instances linked in group 1 (Spectral)");
+
     let mut rng = Rng::new(0x00A1_10C5_EED5);
     let seconds = 30.0;
     let n = (seconds * SR) as usize;
@@ -261,6 +311,15 @@ fn workload() {
 
         let out = plugin.process(&main, &aux, &events).unwrap();
         assert!(all_finite(&out), "non-finite output in block {blocks}");
+        let other = vec![
+            bed_r[pos..pos + len].to_vec(),
+            bed_l[pos..pos + len].to_vec(),
+        ];
+        let partner_out = partner.process(&other, &aux, &[]).unwrap();
+        assert!(
+            all_finite(&partner_out),
+            "non-finite partner output in block {blocks}"
+        );
         peak = out
             .iter()
             .map(|c| underscore_tests::peak(c))
@@ -294,5 +353,6 @@ fn workload() {
         per_param.iter().min().unwrap()
     );
     plugin.deactivate();
+    partner.deactivate();
     println!("{DONE_MARKER}");
 }

@@ -121,6 +121,11 @@ impl Editor for PluginEditor {
     fn resize_hint(&self) -> ResizeHint {
         resize_hint(&self.window)
     }
+
+    /// The host's track name: the name linked instances show for this one (see `link`).
+    fn track_info_updated(&self, info: nice_plug::prelude::TrackInfo) {
+        self.analysis.set_track_name(info.name());
+    }
 }
 
 /// An open editor window. Dropping it (the host closed the window) lowers the open flag, which

@@ -88,6 +88,12 @@ struct Options {
     /// "Sidechain" switch is always set to 1 first (so that it listens to the key).
     #[arg(long = "zam-set", value_name = "NAME=VALUE", value_parser = underscore_tests::name_value)]
     zam_settings: Vec<(String, String)>,
+    /// Linked buses: a second Underscore instance with the `--set` settings and then these
+    /// (`Link=1`, `Role=Ambience`; repeatable) processes the bed with its channels swapped,
+    /// untimed, before each timed block of the measured instance: the measured one is then a
+    /// linked member (give it `--set Link=1` too). Only Underscore's passes get a partner.
+    #[arg(long = "partner-set", value_name = "NAME=VALUE", value_parser = underscore_tests::name_value)]
+    partner_settings: Vec<(String, String)>,
     /// Also write the figures to this JSON file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -661,6 +667,40 @@ fn prepare(
     Ok((spec, shown))
 }
 
+/// The linked partner of an Underscore pass (`--partner-set`), activated before the measured
+/// instance so that it joins its Link group first.
+fn start_partner(
+    spec: &PluginSpec,
+    partner: Option<&PluginSpec>,
+    rate: f64,
+    block: usize,
+) -> Result<Option<ClapInstance>, String> {
+    let Some(p) = partner.filter(|_| spec.which == Which::Underscore) else {
+        return Ok(None);
+    };
+    let mut plugin = instantiate(p)?;
+    plugin
+        .activate(rate, 1, block as u32)
+        .map_err(|e| format!("partner: {e}"))?;
+    Ok(Some(plugin))
+}
+
+/// One untimed block of the partner, on the bed with its channels swapped.
+fn run_partner(
+    partner: &mut Option<ClapInstance>,
+    bed: &[Vec<f32>],
+    aux: &[&[f32]],
+    s: usize,
+    e: usize,
+) -> Result<(), String> {
+    if let Some(p) = partner {
+        let main = [&bed[1][s..e], &bed[0][s..e]];
+        p.process_probed(&main, aux, &[], &mut ())
+            .map_err(|e| format!("partner: {e}"))?;
+    }
+    Ok(())
+}
+
 /// One timed pass of a plugin over the whole signal.
 struct Pass {
     /// CPU inside process(), summed over blocks
@@ -683,12 +723,14 @@ struct Pass {
 /// harness' own work is their difference (less the clock reads, see `run`).
 fn harness_pass(
     spec: &PluginSpec,
+    partner: Option<&PluginSpec>,
     bed: &[Vec<f32>],
     key: &[Vec<f32>],
     rate: f64,
     block: usize,
 ) -> Result<(u64, u64), String> {
     let label = spec.which.label();
+    let mut partner = start_partner(spec, partner, rate, block)?;
     let mut plugin = instantiate(spec)?;
     plugin
         .activate(rate, 1, block as u32)
@@ -705,6 +747,7 @@ fn harness_pass(
         for (a, k) in aux.iter_mut().zip(key) {
             *a = &k[s..e];
         }
+        run_partner(&mut partner, bed, &aux[..key.len()], s, e)?;
         plugin
             .process_probed(&main, &aux[..key.len()], &[], &mut probe)
             .map_err(|e| format!("{label}: {e}"))?;
@@ -717,6 +760,7 @@ fn harness_pass(
 /// channel layout), timing each process call. `per_block` is scratch space of `blocks` entries.
 fn timed_pass(
     spec: &PluginSpec,
+    partner: Option<&PluginSpec>,
     bed: &[Vec<f32>],
     key: &[Vec<f32>],
     rate: f64,
@@ -724,6 +768,7 @@ fn timed_pass(
     per_block: &mut Vec<u64>,
 ) -> Result<Pass, String> {
     let label = spec.which.label();
+    let mut partner = start_partner(spec, partner, rate, block)?;
     let mut plugin = instantiate(spec)?;
     plugin
         .activate(rate, 1, block as u32)
@@ -744,6 +789,7 @@ fn timed_pass(
         for (a, k) in aux.iter_mut().zip(key) {
             *a = &k[s..e];
         }
+        run_partner(&mut partner, bed, &aux[..key.len()], s, e)?;
         plugin
             .process_probed(&main, &aux[..key.len()], &[], &mut probe)
             .map_err(|e| format!("{label}: {e}"))?;
@@ -902,6 +948,21 @@ fn run(o: Options) -> Result<(), String> {
     let mut zam_settings = vec![("Sidechain".to_string(), "1".to_string())];
     zam_settings.extend(o.zam_settings.iter().cloned());
     let (z_spec, z_shown) = prepare(Which::Zam, &zam, &zam_settings, rate, o.block)?;
+    let partner = if o.partner_settings.is_empty() {
+        None
+    } else {
+        let mut settings = o.settings.clone();
+        settings.extend(o.partner_settings.iter().cloned());
+        let (spec, shown) = prepare(Which::Underscore, &clap, &settings, rate, o.block)?;
+        let shown: Vec<String> = shown
+            .iter()
+            .filter(|(n, _)| settings.iter().any(|(s, _)| s.eq_ignore_ascii_case(n)))
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
+        println!("linked partner (untimed): {}", shown.join(", "));
+        Some(spec)
+    };
+    let partner = partner.as_ref();
     let mut specs = vec![u_spec, z_spec];
     if let Some(f) = &fixture {
         specs.push(prepare(Which::Fixture, f, &[], rate, o.block)?.0);
@@ -996,7 +1057,7 @@ fn run(o: Options) -> Result<(), String> {
             .iter()
             .map(|c| c[..warm_frames].to_vec())
             .collect();
-        timed_pass(spec, &b, &k, rate, block, &mut per_block)?;
+        timed_pass(spec, partner, &b, &k, rate, block, &mut per_block)?;
     }
 
     // --- the runs, interleaved: per run, per key, every plugin in a rotating order
@@ -1018,6 +1079,7 @@ fn run(o: Options) -> Result<(), String> {
             let si = (j + r) % specs.len();
             loop_ns[si].push(harness_pass(
                 &specs[si],
+                partner,
                 &bed,
                 port_key(&specs[si], 0, &keys, &mono_keys),
                 rate,
@@ -1029,7 +1091,7 @@ fn run(o: Options) -> Result<(), String> {
                 let si = (j + r + ki) % specs.len();
                 let spec = &specs[si];
                 let key = port_key(spec, ki, &keys, &mono_keys);
-                let pass = timed_pass(spec, &bed, key, rate, block, &mut per_block)?;
+                let pass = timed_pass(spec, partner, &bed, key, rate, block, &mut per_block)?;
                 eprintln!(
                     "  run {}/{} {:<22} {:<20} {:8.1} ms CPU",
                     r + 1,

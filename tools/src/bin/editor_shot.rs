@@ -46,8 +46,8 @@ use underscore::editor::window::{
 };
 use underscore::params::HostChoice;
 use underscore::{EditorFeed, SharedAnalysis, SharedMeters, UnderscoreEditor, UnderscoreParams};
-use underscore_dsp::Engine;
-use underscore_dsp::settings::{Choice, Mode};
+use underscore_dsp::settings::{Choice, LinkGroupId, Mode, Role};
+use underscore_dsp::{Engine, EngineParams};
 
 const BLOCK: usize = 512;
 const DEFAULT_SCENE: &str = "../shared/material/s1_drama_orchestral";
@@ -146,6 +146,11 @@ struct Args {
     /// Window scale, percent.
     #[arg(long, value_name = "PCT")]
     scale: Option<u32>,
+    /// Run alone: without it, a scene's ambience.flac plays through a second engine linked
+    /// with this one (Link group 1: this bed the Music, the ambience the Ambience), as two
+    /// linked plugin instances in one host would, and the editor shows the group.
+    #[arg(long)]
+    unlinked: bool,
     /// Timed frames of a headless benchmark (no window).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     bench: Option<u64>,
@@ -179,6 +184,15 @@ impl Args {
 }
 
 /// The key and the bed to play: named files, a scene folder, or the generated fallback.
+/// The scene's ambience (ambience.flac beside music.flac), to link with, unless `--unlinked`.
+fn ambience(args: &Args) -> Option<Audio> {
+    if args.unlinked || args.dialogue.is_some() {
+        return None;
+    }
+    let scene = args.scene.clone().unwrap_or_else(|| DEFAULT_SCENE.into());
+    read_audio(&scene.join("ambience.flac")).ok()
+}
+
 fn material(args: &Args) -> Result<(Audio, Audio), String> {
     if let (Some(d), Some(b)) = (&args.dialogue, &args.bed) {
         return Ok((read_audio(d)?, read_audio(b)?));
@@ -252,7 +266,14 @@ struct Player {
     key_block: Vec<Vec<f32>>,
     params: Arc<UnderscoreParams>,
     feed: EditorFeed,
+    /// A second, linked instance's engine and its bed (the scene's ambience).
+    partner: Option<(Engine, Audio, Vec<Vec<f32>>)>,
 }
+
+/// Name the partner shows in the editor's link strip (a host would give its track name).
+const PARTNER_NAME: &str = "Night ambience";
+/// This instance's track name in the picture.
+const OWN_NAME: &str = "Score";
 
 impl Player {
     fn new(
@@ -264,7 +285,9 @@ impl Player {
     ) -> Self {
         let sr = bed.sample_rate as f32;
         let frames = bed.frames().min(key.frames());
+        feed.analysis.set_track_name(OWN_NAME);
         Self {
+            partner: None,
             engine: Engine::new(sr, bed.channels.len()),
             bed_block: vec![vec![0.0f32; BLOCK]; bed.channels.len()],
             key_block: vec![vec![0.0f32; BLOCK]; key.channels.len()],
@@ -275,6 +298,24 @@ impl Player {
             params,
             feed,
         }
+    }
+
+    /// Links `ambience` through a second engine: Spectral, Role Ambience, in Link group 1.
+    fn link_ambience(&mut self, ambience: Audio) {
+        let sr = self.bed.sample_rate as f32;
+        let mut engine = Engine::new(sr, ambience.channels.len());
+        engine.set_params(&EngineParams {
+            role: Role::Ambience,
+            mode: Mode::Spectral,
+            ..self.params.engine_params()
+        });
+        engine.set_link(underscore_dsp::link::registry()[0].join(sr));
+        if let Some(m) = engine.link() {
+            let (len, words) = underscore_dsp::link::encode_name(PARTNER_NAME);
+            m.set_name(len, &words);
+        }
+        let block = vec![vec![0.0f32; BLOCK]; ambience.channels.len()];
+        self.partner = Some((engine, ambience, block));
     }
 
     fn sample_rate(&self) -> f64 {
@@ -295,8 +336,21 @@ impl Player {
                 *d = src[(self.pos + i) % frames];
             }
         }
+        if let Some((engine, amb, block)) = &mut self.partner {
+            let n = amb.frames();
+            for (dst, src) in block.iter_mut().zip(&amb.channels) {
+                for (i, d) in dst.iter_mut().enumerate() {
+                    *d = src[(self.pos + i) % frames % n];
+                }
+            }
+            let mut bed: Vec<&mut [f32]> = block.iter_mut().map(|c| &mut c[..]).collect();
+            engine.process_block(&mut bed, &self.key_block);
+        }
         self.pos = (self.pos + BLOCK) % frames;
-        self.engine.set_params(&self.params.engine_params());
+        let params = self.params.engine_params();
+        self.engine.set_params(&params);
+        self.feed
+            .follow_link(&mut self.engine, params.link_group.group());
         let mut bed: Vec<&mut [f32]> = self.bed_block.iter_mut().map(|c| &mut c[..]).collect();
         self.feed
             .process(&mut self.engine, &mut bed, &self.key_block, show);
@@ -489,7 +543,15 @@ fn main() {
         Arc::new(SharedMeters::default()),
     );
     let (analysis, meters_shared) = (feed.analysis.clone(), feed.meters.clone());
-    let player = Player::new(args.start, key, bed, params.clone(), feed);
+    let mut player = Player::new(args.start, key, bed, params.clone(), feed);
+    underscore_dsp::link::registry();
+    if let Some(amb) = ambience(&args).filter(|a| a.sample_rate == player.bed.sample_rate) {
+        // Link group 1 for this instance too (the editor's Link menu shows it).
+        setter.begin_set_parameter(&params.link_group);
+        setter.set_parameter(&params.link_group, HostChoice(LinkGroupId::G1));
+        setter.end_set_parameter(&params.link_group);
+        player.link_ambience(amb);
+    }
     if let Some(frames) = args.bench {
         bench(player, params, frames as usize);
         return;
