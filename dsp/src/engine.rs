@@ -15,7 +15,7 @@ use crate::control_delay::{ControlDelay, ControlValues};
 use crate::conversation::ConversationHold;
 use crate::delay::LookaheadDelay;
 use crate::detector::{KeyAnalyser, KeyDownmix, analysis_decimation};
-use crate::link::{LinkMember, Peers};
+use crate::link::{DialogueTick, FOLLOW_LAG_MS, LinkMember, Peers};
 use crate::ramp::Ramp;
 use crate::settings::{EngineParams, Mode, SPECS, sanitize};
 use crate::spectral::{BandAnalysis, FrameControl, SpectralDucker, SpectralSettings};
@@ -46,6 +46,20 @@ pub const ONSET_PRE_ROLL_MS: f32 = 30.0;
 /// attack starts.
 pub const PROVISIONAL_WAIT_MS: f32 =
     crate::speech::PROVISIONAL_FRAMES as f32 * crate::speech::FRAME_MS + 2.0 * TICK_MS;
+
+/// A key whose speech-band power stays under this (-100 dBFS) carries no dialogue: a sidechain
+/// that is not connected, or digital silence.
+pub const KEY_PRESENT_POWER: f32 = 1e-10;
+/// After this long without signal on its key, a linked member follows the group's dialogue
+/// (the first member with a key), ms; from the start, a member whose key never carried
+/// signal follows at once. Long enough that a line's pauses (room tone is far above -100
+/// dBFS) never switch it; edited dialogue with digital silence between scenes does, and then
+/// follows the same dialogue on another member.
+pub const KEY_ABSENT_MS: f32 = 2_000.0;
+
+/// Broadband, linked: the member's cut is published for the group's editors every this many
+/// control ticks (10 ms, an analysis hop; editors draw at most every 16 ms).
+const STATUS_TICKS: u32 = 10;
 
 /// A snapshot for meters, updated every tick (linear values; dB on reading, so the audio
 /// thread pays no logarithms for meters).
@@ -183,6 +197,16 @@ pub struct Engine {
     delays: DelayTicks,
     meter: Meter,
     started: bool,
+    /// Control ticks since the key last carried signal (see [`KEY_ABSENT_MS`]).
+    key_absent_ticks: u32,
+    key_absent_limit: u32,
+    /// [`FOLLOW_LAG_MS`] in control ticks.
+    follow_lag_ticks: u64,
+    /// Broadband, linked: the share of Depth this member takes (1 unlinked), smoothed.
+    link_scale: f32,
+    /// Control ticks so far (for the Broadband link status, every [`STATUS_TICKS`]).
+    tick_count: u32,
+    link_scale_coeff: f32,
 }
 
 impl Engine {
@@ -254,6 +278,12 @@ impl Engine {
             delays: DelayTicks::default(),
             meter: Meter::default(),
             started: false,
+            key_absent_ticks: u32::MAX,
+            key_absent_limit: ticks(KEY_ABSENT_MS),
+            follow_lag_ticks: ticks(FOLLOW_LAG_MS) as u64,
+            link_scale: 1.0,
+            tick_count: 0,
+            link_scale_coeff: crate::detector::one_pole_coeff(PARAM_RAMP_MS, tick_ms * 0.001),
         };
         // The delay, the gains and the control history start at the defaults too.
         engine.set_params(&params);
@@ -503,13 +533,25 @@ impl Engine {
             tick.power > p.on
         };
         let was_speech = self.meter.speech_active;
-        let speech = self.gate.process_tick(tick.power, level_active, tick.frame);
+        let own_speech = self.gate.process_tick(tick.power, level_active, tick.frame);
+        let own = DialogueTick {
+            speech: own_speech,
+            provisional: self.gate.provisional(),
+            withdrawn: self.gate.withdrawn(),
+            since_onset_ms: self.gate.since_onset_ms(),
+            probability: self.gate.probability(),
+            key_power: tick.power,
+        };
+        let (dialogue, lag_ms) = self.dialogue_tick(own, tick.power);
+        let speech = dialogue.speech;
         if speech && !was_speech {
             // The phrase began at its level onset; its first sample reaches the output after
-            // the lookahead. Land the attack by then (minus the pre-roll).
+            // the lookahead. Land the attack by then (minus the pre-roll; a follower hears the
+            // group's dialogue `lag_ms` late).
             // A provisional phrase leaves the bed untouched until it can have been withdrawn.
-            let left_ms = self.params.lookahead_ms - self.gate.since_onset_ms() - ONSET_PRE_ROLL_MS;
-            let min_wait_ms = if self.gate.provisional() {
+            let left_ms =
+                self.params.lookahead_ms - dialogue.since_onset_ms - lag_ms - ONSET_PRE_ROLL_MS;
+            let min_wait_ms = if dialogue.provisional {
                 PROVISIONAL_WAIT_MS
             } else {
                 0.0
@@ -517,7 +559,7 @@ impl Engine {
             self.envelope
                 .begin_onset(left_ms, MIN_ONSET_ATTACK_MS, min_wait_ms);
         }
-        if self.gate.withdrawn() {
+        if dialogue.withdrawn {
             self.envelope.withdraw_onset();
         }
         let extra_hold_ms = self.conversation.process_tick(speech);
@@ -529,6 +571,19 @@ impl Engine {
         self.bypass.tick();
         self.history.push(self.control_values());
         self.applied = self.delayed_control();
+        // Broadband, linked: this member's share of the group's cut on the summed level,
+        // smoothed over PARAM_RAMP_MS so a change of share is a ramp, not a step.
+        let share = match self.params.mode {
+            Mode::Broadband => self.spectral.broadband_share().unwrap_or(1.0),
+            Mode::Spectral => 1.0,
+        };
+        self.link_scale += self.link_scale_coeff * (share - self.link_scale);
+        if self.params.mode == Mode::Broadband && self.tick_count.is_multiple_of(STATUS_TICKS) {
+            let a = self.applied;
+            self.spectral
+                .publish_broadband_status(-a.depth_db * a.amount * a.mix * self.link_scale);
+        }
+        self.tick_count = self.tick_count.wrapping_add(1);
         (self.gains_from, self.plain_from) = (self.gains_to, self.plain_to);
         (self.gains_to, self.plain_to) = self.current_gains();
         // The frame being analysed now holds one window of the bed as it leaves the lookahead
@@ -544,12 +599,49 @@ impl Engine {
         });
         let a = self.applied;
         self.meter = Meter {
-            duck_gain: 1.0 + a.mix * (db_to_gain(a.depth_db * a.amount) - 1.0),
-            key_power: tick.power,
+            duck_gain: 1.0 + a.mix * (db_to_gain(a.depth_db * a.amount * self.link_scale) - 1.0),
+            key_power: dialogue.key_power,
             level_active,
             speech_active: speech,
-            speech_probability: self.gate.probability(),
+            speech_probability: dialogue.probability,
         };
+    }
+
+    /// The dialogue this tick decides on, and how late it is heard (ms). A member of a link
+    /// group that hears a dialogue on its own sidechain (`own`, signal within the last
+    /// [`KEY_ABSENT_MS`]) decides on it and publishes it for the others; one without follows the
+    /// group's: the first keyed member's decision of [`FOLLOW_LAG_MS`] ago (so the host may run
+    /// the two up to one 2048-frame block apart). Unlinked, or with nobody to follow, its own.
+    fn dialogue_tick(&mut self, own: DialogueTick, key_power: f32) -> (DialogueTick, f32) {
+        self.key_absent_ticks = if key_power > KEY_PRESENT_POWER {
+            0
+        } else {
+            self.key_absent_ticks.saturating_add(1)
+        };
+        let has_key = self.key_absent_ticks < self.key_absent_limit;
+        let tick_index =
+            (self.spectral.group_position() / self.tick_samples as u64).saturating_sub(1);
+        let (result, following) = match self.spectral.link() {
+            Some(m) if has_key => {
+                m.publish_tick(tick_index, &own);
+                ((own, 0.0), false)
+            }
+            Some(m) => match tick_index
+                .checked_sub(self.follow_lag_ticks)
+                .and_then(|i| m.group_tick(i))
+            {
+                Some(t) => ((t, self.follow_lag_ticks as f32 * self.tick_ms()), true),
+                None => ((own, 0.0), false),
+            },
+            None => ((own, 0.0), false),
+        };
+        self.spectral.set_dialogue_source(has_key, following);
+        result
+    }
+
+    /// Control tick length, ms.
+    fn tick_ms(&self) -> f32 {
+        self.tick_samples as f32 * 1000.0 / self.sample_rate_hz
     }
 
     /// Gains for the current envelope amount and ramp values: with the duck, and without it
@@ -558,8 +650,12 @@ impl Engine {
         let a = self.applied;
         let output = db_to_gain(a.output_gain_db);
         (
-            self.field
-                .gains(a.depth_db * a.amount, a.mix, output, a.bypass),
+            self.field.gains(
+                a.depth_db * a.amount * self.link_scale,
+                a.mix,
+                output,
+                a.bypass,
+            ),
             self.field.gains(0.0, a.mix, output, a.bypass),
         )
     }
@@ -1258,5 +1354,132 @@ mod tests {
             render_linked(&p, &bed, &key, 256, true),
             render_linked(&p, &bed, &key, 256, false)
         );
+    }
+    /// Renders `beds` (mono) linked in lockstep, member `i` keyed by `keys[i]` (empty: no
+    /// sidechain).
+    fn render_keys(
+        params: &[EngineParams],
+        beds: &[Vec<f32>],
+        keys: &[&[f32]],
+        block: usize,
+    ) -> Vec<Vec<f32>> {
+        let group = std::sync::Arc::new(crate::link::LinkGroup::new());
+        let mut engines: Vec<Engine> = params
+            .iter()
+            .map(|p| {
+                let mut e = Engine::new(SR, 1);
+                e.set_params(p);
+                e.set_link(group.join(SR));
+                e
+            })
+            .collect();
+        let mut outs = beds.to_vec();
+        let n = beds[0].len();
+        for start in (0..n).step_by(block) {
+            let end = (start + block).min(n);
+            for ((e, out), key) in engines.iter_mut().zip(outs.iter_mut()).zip(keys) {
+                let k: &[&[f32]] = if key.is_empty() {
+                    &[]
+                } else {
+                    &[&key[start..end]]
+                };
+                e.process_block(&mut [&mut out[start..end]], k);
+            }
+        }
+        outs
+    }
+
+    #[test]
+    fn a_member_without_a_key_follows_the_groups_dialogue() {
+        use crate::settings::Role;
+        let n = 4 * 48_000;
+        let onset = 24_000;
+        let key = speech_after_silence(onset, n);
+        let lat = ms_to_samples(100.0, SR);
+        for mode in [Mode::Broadband, Mode::Spectral] {
+            let p = |role| EngineParams {
+                mode,
+                role,
+                focus_low_hz: 50.0,
+                focus_high_hz: 20_000.0,
+                clarity_db: 30.0,
+                ..Default::default()
+            };
+            let params = [p(Role::Music), p(Role::Ambience)];
+            let beds = vec![vec![0.5f32; n], sine(1_000.0, 0.5, n)];
+            let outs = render_keys(&params, &beds, &[&key, &[]], 256);
+            let extra = if mode == Mode::Spectral { 1_024 } else { 0 };
+            // The keyless member is ducked through the first word like the keyed one.
+            let word = onset + lat + extra + 4_800..onset + lat + extra + 40_000;
+            let follower = rms_db(&outs[1][word.clone()]) - rms_db(&beds[1][word.clone()]);
+            assert!(
+                follower < -6.0,
+                "{mode:?}: the follower's duck {follower} dB"
+            );
+            // Alone (unlinked, no key) it would not duck at all.
+            let mut alone = Engine::new(SR, 1);
+            alone.set_params(&params[1]);
+            let mut bed = beds[1].clone();
+            alone.process_block::<&[f32]>(&mut [&mut bed], &[]);
+            let unlinked = rms_db(&bed[word.clone()]) - rms_db(&beds[1][word]);
+            assert!(
+                unlinked.abs() < 0.01,
+                "{mode:?}: alone without a key {unlinked} dB"
+            );
+        }
+        // Broadband: the follower's duck lands at most FOLLOW_LAG_MS (and one tick) after the
+        // keyed member's.
+        let p = |role| EngineParams {
+            role,
+            ..Default::default()
+        };
+        let outs = render_keys(
+            &[p(Role::Music), p(Role::Ambience)],
+            &[vec![1.0; n], vec![1.0; n]],
+            &[&key, &[]],
+            256,
+        );
+        // (The first `lat` output samples are the delay line's silence.)
+        let down = |x: &[f32]| lat + x[lat..].iter().position(|&g| gain_to_db(g) < -9.0).unwrap();
+        let (keyed, follower) = (down(&outs[0]), down(&outs[1]));
+        let lag = ms_to_samples(crate::link::FOLLOW_LAG_MS + 1.0, SR);
+        println!("down at {keyed} (keyed) and {follower} (following)");
+        assert!(
+            follower >= keyed && follower <= keyed + lag,
+            "{keyed} vs {follower}"
+        );
+    }
+    #[test]
+    fn broadband_members_share_the_summed_level_and_spare_a_quiet_ambience() {
+        // Broadband, linked: the group brings its summed level down by its deepest Depth, the
+        // music first. Music at Depth -20 dB, ambience at -10 dB: the music does it; cutting a
+        // quiet ambience (30 dB under the music) would lower the sum by far less than
+        // link::MIN_HELP_DB, so it is spared. A loud ambience still takes its cut.
+        use crate::settings::Role;
+        let n = 4 * 48_000;
+        let key = speech(n);
+        let p = |role, depth_db| EngineParams {
+            role,
+            depth_db,
+            ..Default::default()
+        };
+        let params = [p(Role::Music, -20.0), p(Role::Ambience, -10.0)];
+        let cut = |out: &[f32], level: f32| -gain_db_of(&out[3 * 48_000..n - 1_000], level);
+        for (amb_level, want_amb) in [(0.03f32, 0.0f32), (0.5, 10.0)] {
+            let beds = vec![vec![1.0f32; n], vec![amb_level; n]];
+            let linked = render_keys(&params, &beds, &[&key, &key], 256);
+            let (m, a) = (cut(&linked[0], 1.0), cut(&linked[1], amb_level));
+            println!("ambience at {amb_level}: music cut {m:.2} dB, ambience cut {a:.2} dB");
+            assert!((m - 20.0).abs() < 0.1, "music {m} dB");
+            assert!(
+                (a - want_amb).abs() < 0.5,
+                "ambience {a} dB, want {want_amb}"
+            );
+        }
+    }
+
+    /// Gain of a constant-`level` bed in `out`, dB.
+    fn gain_db_of(out: &[f32], level: f32) -> f32 {
+        rms_db(out) - gain_to_db(level)
     }
 }

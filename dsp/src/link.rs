@@ -45,6 +45,14 @@ pub const RING_FRAMES: usize = 64;
 /// (the level JND is 0.5-1 dB), so cutting a bed for less spends an audible cut of the scene's
 /// frame on no audible gain in clarity.
 pub const MIN_HELP_DB: f32 = 1.0;
+/// Control ticks each member keeps of its dialogue decisions (a ring): the follow lag plus the
+/// largest host block, with room (256 ms at 1 ms ticks).
+pub const TICK_RING: usize = 256;
+/// How late a member without a key hears the group's dialogue, ms: the decisions of tick `t`
+/// are read at tick `t` + this, so a member the host runs up to one 2048-frame block (43 ms at
+/// 48 kHz) behind or ahead of the key owner still finds them. The follower's onsets land this
+/// much later than the key owner's, inside the lookahead.
+pub const FOLLOW_LAG_MS: f32 = 45.0;
 /// A member whose newest frame is this much older than the frame asked for has stopped
 /// processing (bypassed by the host, removed, transport stopped): it leaves the sum, ms.
 pub const DROPOUT_MS: f32 = 100.0;
@@ -156,6 +164,14 @@ pub struct LinkFrame {
     pub floor: f32,
     /// [`Role::yield_rank`].
     pub rank: u8,
+    /// Whether the frame is a Spectral member's (band powers) or a Broadband member's (its
+    /// whole bed's power in band 0): members share only with members of their own mode.
+    pub spectral: bool,
+    /// Whether the member hears a dialogue on its own sidechain...
+    pub has_key: bool,
+    /// ...and that dialogue's long-term band powers (the spectrum Clarity is set against), for
+    /// the members without a key.
+    pub key_bands: [f32; MAX_BANDS],
 }
 
 impl Default for LinkFrame {
@@ -165,12 +181,58 @@ impl Default for LinkFrame {
             bands: [0.0; MAX_BANDS],
             floor: 1.0,
             rank: 0,
+            spectral: true,
+            has_key: false,
+            key_bands: [0.0; MAX_BANDS],
         }
     }
 }
 
-/// Words of a [`LinkFrame`] after its index: bands, floor, rank.
-const FRAME_WORDS: usize = MAX_BANDS + 2;
+/// One control tick of a member's dialogue decision, for the members without a key.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct DialogueTick {
+    /// The key counts as speech.
+    pub speech: bool,
+    /// The phrase in progress is provisional (see `speech::PROVISIONAL_FRAMES`).
+    pub provisional: bool,
+    /// A provisional phrase was withdrawn in this tick.
+    pub withdrawn: bool,
+    /// Time since the phrase's level onset, ms.
+    pub since_onset_ms: f32,
+    /// The voice detector's latest probability, 0..=1.
+    pub probability: f32,
+    /// Speech-band key power (linear).
+    pub key_power: f32,
+}
+
+const TICK_WORDS: usize = 4;
+
+impl DialogueTick {
+    fn encode(&self) -> [u32; TICK_WORDS] {
+        let flags =
+            self.speech as u32 | (self.provisional as u32) << 1 | (self.withdrawn as u32) << 2;
+        [
+            flags,
+            self.since_onset_ms.to_bits(),
+            self.probability.to_bits(),
+            self.key_power.to_bits(),
+        ]
+    }
+
+    fn decode(w: &[u32; TICK_WORDS]) -> Self {
+        Self {
+            speech: w[0] & 1 == 1,
+            provisional: w[0] & 2 == 2,
+            withdrawn: w[0] & 4 == 4,
+            since_onset_ms: f32::from_bits(w[1]),
+            probability: f32::from_bits(w[2]),
+            key_power: f32::from_bits(w[3]),
+        }
+    }
+}
+
+/// Words of a [`LinkFrame`] after its index: bands, floor, rank and key flag, key bands.
+const FRAME_WORDS: usize = 2 * MAX_BANDS + 2;
 
 impl LinkFrame {
     fn encode(&self, w: &mut [u32; FRAME_WORDS]) {
@@ -178,7 +240,11 @@ impl LinkFrame {
             *w = b.to_bits();
         }
         w[MAX_BANDS] = self.floor.to_bits();
-        w[MAX_BANDS + 1] = self.rank as u32;
+        w[MAX_BANDS + 1] =
+            self.rank as u32 | (self.has_key as u32) << 8 | (self.spectral as u32) << 9;
+        for (w, b) in w[MAX_BANDS + 2..].iter_mut().zip(&self.key_bands) {
+            *w = b.to_bits();
+        }
     }
 
     fn decode(&mut self, index: u64, w: &[u32; FRAME_WORDS]) {
@@ -187,7 +253,12 @@ impl LinkFrame {
             *b = f32::from_bits(*w);
         }
         self.floor = f32::from_bits(w[MAX_BANDS]);
-        self.rank = w[MAX_BANDS + 1] as u8;
+        self.rank = (w[MAX_BANDS + 1] & 0xFF) as u8;
+        self.has_key = w[MAX_BANDS + 1] & 0x100 != 0;
+        self.spectral = w[MAX_BANDS + 1] & 0x200 != 0;
+        for (b, w) in self.key_bands.iter_mut().zip(&w[MAX_BANDS + 2..]) {
+            *b = f32::from_bits(*w);
+        }
     }
 }
 
@@ -253,6 +324,8 @@ struct MemberSlot {
     /// Newest frame published, plus one (0: none since joining).
     newest: AtomicU64,
     frames: Box<[Seq<FRAME_WORDS>]>,
+    /// The member's dialogue decisions per control tick ([`DialogueTick`]), while it has a key.
+    ticks: Box<[Seq<TICK_WORDS>]>,
     /// What the member decided last ([`MemberStatus`]), for the group's editors.
     status: Seq<STATUS_WORDS>,
     /// The member's display name (the host's track name, UTF-8), written by its editor.
@@ -280,6 +353,7 @@ impl LinkGroup {
                 sample_rate: AtomicU32::new(0),
                 newest: AtomicU64::new(0),
                 frames: (0..RING_FRAMES).map(|_| Seq::new()).collect(),
+                ticks: (0..TICK_RING).map(|_| Seq::new()).collect(),
                 status: Seq::new(),
                 name: Seq::new(),
             }),
@@ -297,6 +371,9 @@ impl LinkGroup {
         let m = &self.members[slot];
         m.newest.store(0, Ordering::Release);
         m.name.write(0, &[0; NAME_WORDS]);
+        for t in m.ticks.iter() {
+            t.write(u64::MAX, &[0; TICK_WORDS]);
+        }
         m.status.write(u64::MAX, &[0; STATUS_WORDS]);
         m.sample_rate
             .store(sample_rate_hz.to_bits(), Ordering::Release);
@@ -373,6 +450,8 @@ pub struct Peers {
     pub other_rate: usize,
     /// Members in the group that have stopped publishing (left out of the sum).
     pub stopped: usize,
+    /// Members in the other mode (Broadband / Spectral): not summed.
+    pub other_mode: usize,
     /// Whether this member's own frame was found (first in `frames`).
     pub own: bool,
 }
@@ -384,6 +463,7 @@ impl Default for Peers {
             count: 0,
             other_rate: 0,
             stopped: 0,
+            other_mode: 0,
             own: false,
         }
     }
@@ -517,6 +597,34 @@ impl LinkMember {
             .write(len.min(NAME_BYTES) as u64, words);
     }
 
+    /// Publishes this member's dialogue decision of control tick `index` (group clock ticks),
+    /// for the members without a key.
+    pub fn publish_tick(&self, index: u64, tick: &DialogueTick) {
+        self.group.members[self.slot].ticks[(index % TICK_RING as u64) as usize]
+            .write(index, &tick.encode());
+    }
+
+    /// The dialogue decision of tick `index` from the first other member (by slot) that
+    /// published one for it at this member's sample rate: the group's dialogue, for a member
+    /// without a key. `None` when nobody did (no key in the group, or not yet).
+    pub fn group_tick(&self, index: u64) -> Option<DialogueTick> {
+        let rate = self.group.members[self.slot]
+            .sample_rate
+            .load(Ordering::Relaxed);
+        let mut words = [0u32; TICK_WORDS];
+        (0..MAX_MEMBERS)
+            .filter(|&s| s != self.slot)
+            .map(|s| &self.group.members[s])
+            .filter(|m| {
+                m.claimed.load(Ordering::Acquire) && m.sample_rate.load(Ordering::Acquire) == rate
+            })
+            .find_map(|m| {
+                m.ticks[(index % TICK_RING as u64) as usize]
+                    .read(Some(index), &mut words)
+                    .map(|_| DialogueTick::decode(&words))
+            })
+    }
+
     /// Publishes what this member decided (for the group's editors).
     pub fn publish_status(&self, status: &MemberStatus) {
         let mut words = [0u32; STATUS_WORDS];
@@ -530,10 +638,11 @@ impl LinkMember {
     /// not published `index` yet but did within `dropout_frames` gives its newest frame (it
     /// runs behind by less than a block); one older than that, or at another sample rate, is
     /// left out and counted.
-    pub fn gather(&self, index: u64, dropout_frames: u64, out: &mut Peers) {
+    pub fn gather(&self, index: u64, dropout_frames: u64, spectral: bool, out: &mut Peers) {
         out.count = 0;
         out.other_rate = 0;
         out.stopped = 0;
+        out.other_mode = 0;
         out.own = false;
         let own = &self.group.members[self.slot];
         let order = std::iter::once(self.slot).chain((0..MAX_MEMBERS).filter(|&s| s != self.slot));
@@ -559,6 +668,14 @@ impl LinkMember {
             let slot = &m.frames[(want % RING_FRAMES as u64) as usize];
             if slot.read(Some(want), &mut words).is_some() {
                 f.decode(want, &words);
+                if f.spectral != spectral {
+                    // A member in the other mode (own: this member just switched).
+                    if s == self.slot {
+                        return;
+                    }
+                    out.other_mode += 1;
+                    continue;
+                }
                 out.own |= s == self.slot;
                 out.count += 1;
             } else if s == self.slot {
@@ -689,7 +806,7 @@ mod tests {
             index,
             bands: [level; MAX_BANDS],
             floor: 0.1,
-            rank: 0,
+            ..Default::default()
         }
     }
 
@@ -709,20 +826,20 @@ mod tests {
             c.publish(&frame(i, 3.0));
         }
         // Frame 45: both at 48 kHz, own first; the 44.1 kHz member is counted, not summed.
-        a.gather(45, 9, &mut peers);
+        a.gather(45, 9, true, &mut peers);
         assert_eq!((peers.count, peers.other_rate, peers.stopped), (2, 1, 0));
         assert_eq!(peers.frames[0].bands[0], 1.0);
         assert_eq!((peers.frames[1].index, peers.frames[1].bands[0]), (45, 2.0));
         // Frame 55: b's newest is 49, within the dropout: its newest frame stands in.
-        a.gather(55, 9, &mut peers);
+        a.gather(55, 9, true, &mut peers);
         assert_eq!((peers.count, peers.frames[1].index), (2, 49));
         // Frame 70: b stopped 20 frames ago: left out.
-        a.gather(70, 9, &mut peers);
+        a.gather(70, 9, true, &mut peers);
         assert_eq!((peers.count, peers.stopped), (1, 1));
         // Frames older than the ring are gone.
-        b.gather(10, 9, &mut peers);
+        b.gather(10, 9, true, &mut peers);
         assert_eq!(peers.frames[0].index, 10);
-        a.gather(10, 9, &mut peers);
+        a.gather(10, 9, true, &mut peers);
         assert_eq!(
             (peers.count, peers.own),
             (0, false),
@@ -753,7 +870,7 @@ mod tests {
                 let k = u64::MAX / 4;
                 reader.publish(&frame(k, 0.0));
                 while !stop.load(Ordering::Relaxed) {
-                    reader.gather(k, u64::MAX / 2, &mut peers);
+                    reader.gather(k, u64::MAX / 2, true, &mut peers);
                     for f in &peers.frames[1..peers.count] {
                         assert!(
                             f.bands.iter().all(|&x| x == f.index as f32),

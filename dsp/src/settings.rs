@@ -322,15 +322,16 @@ macro_rules! settings_table {
                 help: "Spectral mode: highest frequency where the bed may be cut to clear the voice.",
             },
             /// Link group (issue 15): instances in the same group inside one host process share
-            /// one masking budget (Spectral mode), so the *sum* of their beds is what clears the
-            /// voice. Off: this instance ducks on its own.
+            /// one masking budget (per band in Spectral mode, on the summed level in Broadband),
+            /// so the *sum* of their beds is what clears the voice. Off: this instance ducks on
+            /// its own.
             link_group: choice<$crate::settings::LinkGroupId>("link_group") {
                 name: "Link",
                 group: Group::Link,
                 default: LinkGroupId::Off,
                 automatable: false,
                 changes_latency: false,
-                help: "Spectral mode: put the music and ambience instances in the same group and their sum clears the voice, the music yielding first. Off ducks this bed on its own.",
+                help: "Put the music and ambience instances in the same group: their sum clears the voice, the music yielding first, and only one needs the dialogue on its sidechain. Off ducks this bed on its own.",
             },
             /// What this bed is in its link group, which sets who yields first: Music, then
             /// Effects, then Ambience (the frame of the scene, touched last).

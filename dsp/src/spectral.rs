@@ -417,6 +417,15 @@ struct LinkState {
     linked: bool,
     /// The latest decision, as published to the group's editors.
     status: MemberStatus,
+    /// Whether the member hears a dialogue on its own sidechain (see `Engine`), and whether it
+    /// follows the group's instead (no key of its own).
+    has_key: bool,
+    following: bool,
+    /// Broadband mode: the bed's energy over the current hop per channel, the last frame
+    /// decided and this member's share then ([`SpectralDucker::broadband_share`]).
+    hop_energy: Vec<f32>,
+    broadband_index: u64,
+    broadband_share: Option<f32>,
 }
 
 impl SpectralDucker {
@@ -516,6 +525,11 @@ impl SpectralDucker {
                 dropout_frames: (DROPOUT_MS * 0.001 / frame_s).ceil() as u64,
                 linked: false,
                 status: MemberStatus::default(),
+                has_key: false,
+                following: false,
+                hop_energy: vec![0.0; channels],
+                broadband_index: u64::MAX,
+                broadband_share: None,
             },
             input_pos: 0,
             segment_start: 0,
@@ -657,6 +671,9 @@ impl SpectralDucker {
             w.fill(0.0);
         }
         l.linked = false;
+        l.hop_energy.fill(0.0);
+        l.broadband_index = u64::MAX;
+        l.broadband_share = None;
     }
 
     /// The link membership, if any.
@@ -670,6 +687,19 @@ impl SpectralDucker {
         (self.link.linked, &self.link.peers)
     }
 
+    /// Whether this member hears a dialogue on its own sidechain (`has_key`) or follows the
+    /// group's (`following`: its frames then use the first keyed member's dialogue spectrum).
+    pub fn set_dialogue_source(&mut self, has_key: bool, following: bool) {
+        self.link.has_key = has_key;
+        self.link.following = following;
+    }
+
+    /// The bed's position on the link group's clock, samples (the input sample after the last
+    /// one taken in).
+    pub fn group_position(&self) -> u64 {
+        self.input_pos
+    }
+
     /// The member's yielding rank in its link group ([`crate::link::Role::yield_rank`]).
     pub fn set_link_rank(&mut self, rank: u8) {
         self.link.rank = rank;
@@ -681,10 +711,10 @@ impl SpectralDucker {
     /// and the others decide about it. Unlinked, or with `publish` false (Broadband mode), it
     /// only keeps the clock. Call once per block segment, before [`Self::process`] for the
     /// same segment.
-    pub fn analyse_input(&mut self, bed: &[&mut [f32]], start: usize, len: usize, publish: bool) {
+    pub fn analyse_input(&mut self, bed: &[&mut [f32]], start: usize, len: usize, spectral: bool) {
         self.segment_start = self.input_pos;
         self.input_pos += len as u64;
-        if self.link.member.is_none() || !publish {
+        if self.link.member.is_none() {
             self.link.fill = (self.input_pos % self.hop as u64) as usize;
             return;
         }
@@ -693,10 +723,20 @@ impl SpectralDucker {
         while done < len {
             let l = &mut self.link;
             let n = (len - done).min(hop - l.fill);
-            for (w, io) in l.window.iter_mut().zip(bed.iter()) {
-                let dst = &mut w[size - hop + l.fill..size - hop + l.fill + n];
-                for (d, &x) in dst.iter_mut().zip(&io[start + done..start + done + n]) {
-                    *d = sanitize(x, 1e6);
+            for ((w, e), io) in l.window.iter_mut().zip(&mut l.hop_energy).zip(bed.iter()) {
+                let src = &io[start + done..start + done + n];
+                if spectral {
+                    let dst = &mut w[size - hop + l.fill..size - hop + l.fill + n];
+                    for (d, &x) in dst.iter_mut().zip(src) {
+                        *d = sanitize(x, 1e6);
+                    }
+                } else {
+                    // Broadband: the bed's power only (no FFT), summed sample by sample per
+                    // channel, so the result does not depend on how the host splits blocks.
+                    for &x in src {
+                        let x = sanitize(x, 1e6);
+                        *e += x * x;
+                    }
                 }
             }
             l.fill += n;
@@ -704,13 +744,27 @@ impl SpectralDucker {
             if l.fill == hop {
                 l.fill = 0;
                 let index = (self.segment_start + done as u64) / hop as u64 - 1;
-                self.publish_input_frame(index);
+                if spectral {
+                    self.analyse_input_frame();
+                } else {
+                    let l = &mut self.link;
+                    let energy: f32 = l.hop_energy.iter().sum();
+                    let power = energy / (hop * self.channels.max(1)) as f32;
+                    l.hop_energy.fill(0.0);
+                    smooth_bed(
+                        &mut l.bed_band[..1],
+                        &[power],
+                        self.bed_rise_coeff,
+                        self.bed_coeff,
+                    );
+                }
+                self.publish_input_frame(index, spectral);
             }
         }
     }
 
-    /// Analyses the undelayed window and publishes it as frame `index`.
-    fn publish_input_frame(&mut self, index: u64) {
+    /// Spectral: the undelayed window's band powers, smoothed, into the link's `bed_band`.
+    fn analyse_input_frame(&mut self) {
         let norm = 1.0 / self.size as f32;
         let scale = norm * norm / self.channels.max(1) as f32;
         self.bin_power.fill(0.0);
@@ -727,12 +781,26 @@ impl SpectralDucker {
             self.bed_rise_coeff,
             self.bed_coeff,
         );
+    }
+
+    /// Publishes frame `index` (the link's `bed_band`: band powers, or in Broadband mode the
+    /// whole bed's power in band 0) with the member's floor, role and dialogue.
+    fn publish_input_frame(&mut self, index: u64, spectral: bool) {
+        let l = &mut self.link;
         let c = self.control;
         l.frame.index = index;
-        l.frame.bands[..l.bed_band.len()].copy_from_slice(&l.bed_band);
-        // Bypassed, or deaf (no dialogue heard since reset: no sidechain), the bed still masks
+        l.frame.spectral = spectral;
+        if spectral {
+            l.frame.bands[..l.bed_band.len()].copy_from_slice(&l.bed_band);
+        } else {
+            l.frame.bands.fill(0.0);
+            l.frame.bands[0] = l.bed_band[0];
+        }
+        // Bypassed, or deaf (no dialogue of its own and none followed), the bed still masks
         // but takes no reduction: the others make up for it.
-        let deaf = self.key_band.iter().all(|&k| k == 0.0);
+        let deaf = !l.has_key && !l.following;
+        l.frame.has_key = l.has_key;
+        l.frame.key_bands[..self.key_band.len()].copy_from_slice(&self.key_band);
         l.frame.floor = if c.bypass >= 0.5 || deaf {
             1.0
         } else {
@@ -742,6 +810,74 @@ impl SpectralDucker {
         if let Some(m) = &l.member {
             m.publish(&l.frame);
         }
+    }
+
+    /// Broadband mode, linked: publishes the member's cut now (dB, >= 0) for the group's
+    /// editors (no per-band figures: Broadband has none).
+    pub fn publish_broadband_status(&mut self, reduction_db: f32) {
+        let l = &mut self.link;
+        let Some(m) = &l.member else {
+            return;
+        };
+        l.status.index = l.broadband_index;
+        l.status.rank = l.rank;
+        l.status.speech = self.control.speech;
+        l.status.linked = l.linked;
+        l.status.bands = 0;
+        l.status.reduction_db = reduction_db;
+        m.publish_status(&l.status);
+    }
+
+    /// Broadband mode, linked: this member's share of the group's cut for the bed leaving the
+    /// lookahead now, as a factor on its Depth in dB (0..=1; `None`: decide alone). The group
+    /// must bring its summed bed power down by its deepest Depth; by role, each member down to
+    /// its own Depth (see [`share_band_reduction`], on one band: the whole bed). Gathered once
+    /// per frame.
+    pub fn broadband_share(&mut self) -> Option<f32> {
+        let l = &mut self.link;
+        let m = l.member.as_ref()?;
+        let hop = self.hop as u64;
+        let end = self.input_pos.checked_sub(self.lead_samples as u64)?;
+        if end < hop {
+            return None;
+        }
+        let index = end / hop - 1;
+        if index != l.broadband_index {
+            l.broadband_index = index;
+            m.gather(index, l.dropout_frames, false, &mut l.peers);
+            l.linked = l.peers.own && l.peers.count >= 2;
+            l.broadband_share = l.linked.then(|| {
+                let n = l.peers.count.min(MAX_MEMBERS);
+                let frames = &l.peers.frames[..n];
+                let (mut powers, mut floors, mut ranks, mut gains) = (
+                    [0.0f32; MAX_MEMBERS],
+                    [1.0f32; MAX_MEMBERS],
+                    [0u8; MAX_MEMBERS],
+                    [1.0f32; MAX_MEMBERS],
+                );
+                for (i, f) in frames.iter().enumerate() {
+                    (powers[i], floors[i], ranks[i]) = (f.bands[0], f.floor, f.rank);
+                }
+                let deepest = floors[..n].iter().copied().fold(1.0, f32::min);
+                let total: f32 = powers[..n].iter().sum();
+                share_band_reduction(
+                    &powers[..n],
+                    &floors[..n],
+                    &ranks[..n],
+                    total * deepest,
+                    &mut gains[..n],
+                );
+                // A member that takes no cut (bypassed, or no dialogue) does not duck anyway:
+                // it keeps its own envelope whole for when its dialogue starts.
+                let own_floor_db = -power_to_db(floors[0]);
+                if own_floor_db <= 0.0 {
+                    1.0
+                } else {
+                    (-power_to_db(gains[0]) / own_floor_db).clamp(0.0, 1.0)
+                }
+            });
+        }
+        l.broadband_share
     }
 
     /// Collects the group's frame for the delayed frame about to be decided (`frame_end`,
@@ -759,7 +895,7 @@ impl SpectralDucker {
         if end < hop {
             return;
         }
-        m.gather(end / hop - 1, l.dropout_frames, &mut l.peers);
+        m.gather(end / hop - 1, l.dropout_frames, true, &mut l.peers);
         // Decided with the group only with this member's own frame in hand (it publishes
         // every frame it decides, one lookahead earlier) and someone to share with.
         l.linked = l.peers.own && l.peers.count >= 2;
@@ -944,16 +1080,27 @@ impl SpectralDucker {
         let n = self.layout.len();
         let depth = (-self.control.depth_db).max(0.0);
         let clarity = self.settings.clarity_db;
-        let key_peak_db = power_to_db(self.key_band.iter().fold(0.0f32, |m, &p| m.max(p)));
-        let relevant_db = (key_peak_db - DIALOGUE_RANGE_DB).max(SILENT_BAND_DB);
         let (linked, peers) = (self.link.linked, &self.link.peers);
         let members = peers.count.min(MAX_MEMBERS);
+        // The dialogue: this member's own, or following the group's (no key of its own), the
+        // first member with a key's.
+        let group_key = peers.frames[..members]
+            .iter()
+            .skip(1)
+            .find(|f| f.has_key)
+            .filter(|_| linked && self.link.following);
+        let key_band: &[f32] = match group_key {
+            Some(f) => &f.key_bands[..n],
+            None => &self.key_band,
+        };
+        let key_peak_db = power_to_db(key_band.iter().fold(0.0f32, |m, &p| m.max(p)));
+        let relevant_db = (key_peak_db - DIALOGUE_RANGE_DB).max(SILENT_BAND_DB);
         if !linked {
             self.analysis.first_role_enough.fill(false);
         }
         // How far each band misses Clarity: on this bed alone, or linked on the group's sum.
-        for b in 0..n {
-            let key_db = power_to_db(self.key_band[b]);
+        for (b, &key_power) in key_band.iter().enumerate().take(n) {
+            let key_db = power_to_db(key_power);
             let masker_db = if linked {
                 power_to_db(peers.frames[..members].iter().map(|f| f.bands[b]).sum())
             } else {
@@ -1154,6 +1301,9 @@ impl SpectralDucker {
         // The group's clock runs on (other members did not reset); the window restarts.
         let l = &mut self.link;
         l.fill = (self.input_pos % self.hop as u64) as usize;
+        l.hop_energy.fill(0.0);
+        l.broadband_index = u64::MAX;
+        l.broadband_share = None;
         l.bed_band.fill(0.0);
         for w in &mut l.window {
             w.fill(0.0);

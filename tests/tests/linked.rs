@@ -73,6 +73,11 @@ fn ambience(n: usize, seed: u64) -> Vec<Vec<f32>> {
 
 /// An instance in Spectral mode, in Link group `group` (1..=8) with `role`, activated.
 fn member(group: usize, role: Role, max_block: u32) -> ClapInstance {
+    member_in(group, role, max_block, true)
+}
+
+/// An instance in Spectral (`spectral`) or Broadband mode, in Link group `group` with `role`.
+fn member_in(group: usize, role: Role, max_block: u32, spectral: bool) -> ClapInstance {
     pin_library();
     let mut p = ClapInstance::new(bundle_path(), None).unwrap_or_else(|e| {
         panic!("{e}\n(build the bundle with `cargo xtask bundle underscore --release`)")
@@ -80,7 +85,7 @@ fn member(group: usize, role: Role, max_block: u32) -> ClapInstance {
     let mut info = |name: &str| p.require_param(name).unwrap();
     let (mode, link, role_id) = (info("Mode"), info("Link"), info("Role"));
     p.set_params_inactive(&[
-        (mode.id, choice_value(&mode, 1, 2)),
+        (mode.id, choice_value(&mode, spectral as usize, 2)),
         (link.id, choice_value(&link, group, 9)),
         (
             role_id.id,
@@ -148,6 +153,7 @@ fn cli_linked(
     roles: &[Role],
     key: &[Vec<f32>],
     tag: &str,
+    spectral: bool,
 ) -> Vec<Vec<Vec<f32>>> {
     let dir = std::env::temp_dir().join(format!("underscore-linked-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -170,7 +176,14 @@ fn cli_linked(
         .map(|((b, o), r)| (b.as_path(), o.as_path(), *r))
         .collect();
     let mut args = underscore_render::RenderArgs::linked(&dx, &spec);
-    args.set = vec!["mode=spectral".into()];
+    args.set = vec![
+        if spectral {
+            "mode=spectral"
+        } else {
+            "mode=broadband"
+        }
+        .into(),
+    ];
     args.block = 256;
     let report = underscore_render::run::run_group(&args).unwrap();
     assert_eq!(report.linked, beds.len() > 1);
@@ -188,7 +201,7 @@ fn gain_db(out: &[Vec<f32>], bed: &[Vec<f32>], r: std::ops::Range<usize>, latenc
     rms_db(&out[0][r.start + latency..r.end + latency]) - rms_db(&bed[0][r])
 }
 
-fn assert_equal_to_the_render(group: usize, roles: &[Role], sizes: &[&[usize]]) {
+fn assert_equal_to_the_render(group: usize, roles: &[Role], sizes: &[&[usize]], spectral: bool) {
     let n = 6 * SR as usize + 77;
     let key = dialogue(n);
     let mut beds = vec![music(n), ambience(n, 21)];
@@ -202,12 +215,14 @@ fn assert_equal_to_the_render(group: usize, roles: &[Role], sizes: &[&[usize]]) 
         );
     }
     beds.truncate(roles.len());
-    let mut members: Vec<ClapInstance> = roles.iter().map(|&r| member(group, r, 2_048)).collect();
+    let mut members: Vec<ClapInstance> = roles
+        .iter()
+        .map(|&r| member_in(group, r, 2_048, spectral))
+        .collect();
     let latency = members[0].latency() as usize;
-    println!("latency {latency}, cli spectral default 5824");
     let padded_beds: Vec<_> = beds.iter().map(|b| padded(b, latency)).collect();
     let plugin = run_linked(&mut members, &padded_beds, &padded(&key, latency), sizes);
-    let cli = cli_linked(&beds, roles, &key, &format!("g{group}"));
+    let cli = cli_linked(&beds, roles, &key, &format!("g{group}"), spectral);
     for (i, (c, p)) in cli.iter().zip(&plugin).enumerate() {
         let mut max_diff = 0.0f32;
         let mut first = None;
@@ -227,14 +242,6 @@ fn assert_equal_to_the_render(group: usize, roles: &[Role], sizes: &[&[usize]]) 
             roles[i],
             gain_db(&p[..], &beds[i], speech, latency)
         );
-        if let Some(f) = first {
-            println!(
-                "cli {:?} plugin {:?} bed {:?}",
-                &c[0][f..f + 4],
-                &p[0][latency + f..latency + f + 4],
-                &beds[i][0][f..f + 4]
-            );
-        }
         assert_eq!(
             max_diff, 0.0,
             "member {i}: first difference at sample {first:?}"
@@ -248,6 +255,17 @@ fn two_linked_instances_equal_the_linked_render() {
         1,
         &[Role::Music, Role::Ambience],
         &[&[512, 100, 1_024, 7, 333], &[256]],
+        true,
+    );
+}
+
+#[test]
+fn two_linked_broadband_instances_equal_the_linked_render() {
+    assert_equal_to_the_render(
+        7,
+        &[Role::Music, Role::Ambience],
+        &[&[256], &[512, 100, 1_024, 7, 333]],
+        false,
     );
 }
 
@@ -257,6 +275,7 @@ fn three_linked_instances_equal_the_linked_render() {
         2,
         &[Role::Music, Role::Effects, Role::Ambience],
         &[&[64], &[1_000, 24], &[2_048, 480]],
+        true,
     );
 }
 
@@ -414,5 +433,47 @@ fn two_instances_on_two_threads_stay_sound() {
     assert!(
         music - amb >= 3.0,
         "the ambience loses 3 dB less than the music"
+    );
+}
+
+#[test]
+fn a_member_without_a_sidechain_follows_the_keyed_one() {
+    // Only the music instance gets the dialogue; the ambience instance's sidechain is silent
+    // (not connected). Linked, the ambience follows the music's dialogue and is cut where it
+    // masks; alone it would not move.
+    let n = 6 * SR as usize;
+    let key = dialogue(n);
+    let beds = [music(n), ambience_at(n, 61, 0.03)];
+    let r = (4.0 * SR as f64) as usize..(4.5 * SR as f64) as usize;
+    let mut m = member(5, Role::Music, 512);
+    let mut a = member(5, Role::Ambience, 512);
+    let lat = a.latency() as usize;
+    let (mut out, mut pos) = (vec![Vec::new(), Vec::new()], 0);
+    while pos < n {
+        let len = 512.min(n - pos);
+        let slice = |x: &[Vec<f32>]| -> Vec<Vec<f32>> {
+            x.iter().map(|c| c[pos..pos + len].to_vec()).collect()
+        };
+        m.process(&slice(&beds[0]), &slice(&key), &[]).unwrap();
+        for (o, c) in out
+            .iter_mut()
+            .zip(a.process(&slice(&beds[1]), &[], &[]).unwrap())
+        {
+            o.extend_from_slice(&c);
+        }
+        pos += len;
+    }
+    let following = -gain_db(&out, &beds[1], r.clone(), lat);
+    let mut alone = member(0, Role::Ambience, 512);
+    let out = alone.render(&beds[1], &[], 512usize, &[]).unwrap();
+    let unlinked = -gain_db(&out, &beds[1], r, lat);
+    println!("keyless ambience cut: {following:.2} dB following the group, {unlinked:.2} dB alone");
+    assert!(
+        following >= 3.0,
+        "the keyless member follows the group's dialogue"
+    );
+    assert!(
+        unlinked.abs() < 0.05,
+        "alone, a keyless instance does not duck"
     );
 }
