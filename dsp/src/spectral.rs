@@ -59,6 +59,9 @@ pub const KEY_SMOOTHING_MS: f32 = 1_000.0;
 /// is seen within ~0.1 s, so it is not left unducked while the estimate catches up; single hits
 /// (a few frames) move it little.
 pub const BED_RISE_MS: f32 = 100.0;
+/// A linked member analyses its undelayed bed (for the group) every this many hops (one
+/// window, 21 ms): its published band powers are smoothed over 100-300 ms anyway.
+pub const INPUT_ANALYSIS_HOPS: u64 = 2;
 /// Smoothing of the bed spectrum while it gets quieter, ms.
 pub const BED_SMOOTHING_MS: f32 = 300.0;
 /// Focus edges fade over this ratio in frequency, inside the range (from the low edge up to
@@ -424,6 +427,9 @@ struct LinkState {
     /// Broadband mode: the bed's energy over the current hop per channel, the last frame
     /// decided and this member's share then ([`SpectralDucker::broadband_share`]).
     hop_energy: Vec<f32>,
+    /// The bed smoothing's coefficients for a step of [`INPUT_ANALYSIS_HOPS`] hops.
+    rise_coeff: f32,
+    fall_coeff: f32,
     broadband_index: u64,
     broadband_share: Option<f32>,
 }
@@ -528,6 +534,11 @@ impl SpectralDucker {
                 has_key: false,
                 following: false,
                 hop_energy: vec![0.0; channels],
+                rise_coeff: one_pole_coeff(BED_RISE_MS, INPUT_ANALYSIS_HOPS as f32 * frame_s),
+                fall_coeff: one_pole_coeff(
+                    BED_SMOOTHING_MS,
+                    INPUT_ANALYSIS_HOPS as f32 * frame_s,
+                ),
                 broadband_index: u64::MAX,
                 broadband_share: None,
             },
@@ -745,7 +756,15 @@ impl SpectralDucker {
                 l.fill = 0;
                 let index = (self.segment_start + done as u64) / hop as u64 - 1;
                 if spectral {
-                    self.analyse_input_frame();
+                    // Every other hop: the published powers are smoothed over 100-300 ms, so
+                    // one analysis per window (21 ms) is plenty, and it halves the FFTs a
+                    // linked member adds.
+                    if index.is_multiple_of(INPUT_ANALYSIS_HOPS) {
+                        self.analyse_input_frame();
+                    }
+                    for w in &mut self.link.window {
+                        w.copy_within(hop.., 0);
+                    }
                 } else {
                     let l = &mut self.link;
                     let energy: f32 = l.hop_energy.iter().sum();
@@ -763,23 +782,23 @@ impl SpectralDucker {
         }
     }
 
-    /// Spectral: the undelayed window's band powers, smoothed, into the link's `bed_band`.
+    /// Spectral: the undelayed window's band powers, smoothed (over [`INPUT_ANALYSIS_HOPS`]
+    /// hops per step), into the link's `bed_band`.
     fn analyse_input_frame(&mut self) {
         let norm = 1.0 / self.size as f32;
         let scale = norm * norm / self.channels.max(1) as f32;
         self.bin_power.fill(0.0);
         let l = &mut self.link;
-        for w in &mut l.window {
+        for w in &l.window {
             self.stft.analyse(w, &mut self.time, &mut self.key_spectrum);
             add_power(&self.key_spectrum, scale, &mut self.bin_power);
-            w.copy_within(self.hop.., 0);
         }
         self.layout.band_powers(&self.bin_power, &mut self.band_tmp);
         smooth_bed(
             &mut l.bed_band,
             &self.band_tmp,
-            self.bed_rise_coeff,
-            self.bed_coeff,
+            l.rise_coeff,
+            l.fall_coeff,
         );
     }
 
