@@ -1221,17 +1221,10 @@ mod tests {
         assert!(max_step_db < 0.1, "{max_step_db} dB per sample");
         assert!(gain_to_db(bed[n - 1]).abs() < 0.01);
     }
-    /// Renders `beds` (mono) linked in one group in lockstep blocks of `block` samples, each
-    /// with `params[i]`; returns the outputs.
-    fn render_linked(
-        params: &[EngineParams],
-        beds: &[Vec<f32>],
-        key: &[f32],
-        block: usize,
-        link: bool,
-    ) -> Vec<Vec<f32>> {
+    /// Engines for `params` (mono beds), joined to one new link group when `link`.
+    fn group_engines(params: &[EngineParams], link: bool) -> Vec<Engine> {
         let group = std::sync::Arc::new(crate::link::LinkGroup::new());
-        let mut engines: Vec<Engine> = params
+        params
             .iter()
             .map(|p| {
                 let mut e = Engine::new(SR, 1);
@@ -1241,16 +1234,44 @@ mod tests {
                 }
                 e
             })
-            .collect();
+            .collect()
+    }
+
+    /// Renders `beds` (mono) in lockstep blocks of `block` samples, each with `params[i]` and
+    /// keyed by `keys[i]` (empty: no sidechain), in one link group when `link`.
+    fn render_group(
+        params: &[EngineParams],
+        beds: &[Vec<f32>],
+        keys: &[&[f32]],
+        block: usize,
+        link: bool,
+    ) -> Vec<Vec<f32>> {
+        let mut engines = group_engines(params, link);
         let mut outs = beds.to_vec();
-        let n = key.len();
+        let n = beds[0].len();
         for start in (0..n).step_by(block) {
             let end = (start + block).min(n);
-            for (e, out) in engines.iter_mut().zip(outs.iter_mut()) {
-                e.process_block(&mut [&mut out[start..end]], &[&key[start..end]]);
+            for ((e, out), key) in engines.iter_mut().zip(outs.iter_mut()).zip(keys) {
+                let k: &[&[f32]] = if key.is_empty() {
+                    &[]
+                } else {
+                    &[&key[start..end]]
+                };
+                e.process_block(&mut [&mut out[start..end]], k);
             }
         }
         outs
+    }
+
+    /// [`render_group`] with the same key for every bed.
+    fn render_linked(
+        params: &[EngineParams],
+        beds: &[Vec<f32>],
+        key: &[f32],
+        block: usize,
+        link: bool,
+    ) -> Vec<Vec<f32>> {
+        render_group(params, beds, &vec![key; beds.len()], block, link)
     }
 
     #[test]
@@ -1315,16 +1336,7 @@ mod tests {
         // member (each member advanced when it is furthest behind, as a host's cycle does).
         let other = render_linked(&params, &beds, &key, 100, true);
         assert_eq!(other, linked);
-        let group = std::sync::Arc::new(crate::link::LinkGroup::new());
-        let mut engines: Vec<Engine> = params
-            .iter()
-            .map(|p| {
-                let mut e = Engine::new(SR, 1);
-                e.set_params(p);
-                e.set_link(group.join(SR));
-                e
-            })
-            .collect();
+        let mut engines = group_engines(&params, true);
         let sizes: [&[usize]; 2] = [&[512, 100, 1_024, 7, 333], &[256]];
         let mut outs = beds.to_vec();
         let (mut pos, mut step) = ([0usize; 2], [0usize; 2]);
@@ -1355,40 +1367,6 @@ mod tests {
             render_linked(&p, &bed, &key, 256, false)
         );
     }
-    /// Renders `beds` (mono) linked in lockstep, member `i` keyed by `keys[i]` (empty: no
-    /// sidechain).
-    fn render_keys(
-        params: &[EngineParams],
-        beds: &[Vec<f32>],
-        keys: &[&[f32]],
-        block: usize,
-    ) -> Vec<Vec<f32>> {
-        let group = std::sync::Arc::new(crate::link::LinkGroup::new());
-        let mut engines: Vec<Engine> = params
-            .iter()
-            .map(|p| {
-                let mut e = Engine::new(SR, 1);
-                e.set_params(p);
-                e.set_link(group.join(SR));
-                e
-            })
-            .collect();
-        let mut outs = beds.to_vec();
-        let n = beds[0].len();
-        for start in (0..n).step_by(block) {
-            let end = (start + block).min(n);
-            for ((e, out), key) in engines.iter_mut().zip(outs.iter_mut()).zip(keys) {
-                let k: &[&[f32]] = if key.is_empty() {
-                    &[]
-                } else {
-                    &[&key[start..end]]
-                };
-                e.process_block(&mut [&mut out[start..end]], k);
-            }
-        }
-        outs
-    }
-
     #[test]
     fn a_member_without_a_key_follows_the_groups_dialogue() {
         use crate::settings::Role;
@@ -1407,7 +1385,7 @@ mod tests {
             };
             let params = [p(Role::Music), p(Role::Ambience)];
             let beds = vec![vec![0.5f32; n], sine(1_000.0, 0.5, n)];
-            let outs = render_keys(&params, &beds, &[&key, &[]], 256);
+            let outs = render_group(&params, &beds, &[&key, &[]], 256, true);
             let extra = if mode == Mode::Spectral { 1_024 } else { 0 };
             // The keyless member is ducked through the first word like the keyed one.
             let word = onset + lat + extra + 4_800..onset + lat + extra + 40_000;
@@ -1433,11 +1411,12 @@ mod tests {
             role,
             ..Default::default()
         };
-        let outs = render_keys(
+        let outs = render_group(
             &[p(Role::Music), p(Role::Ambience)],
             &[vec![1.0; n], vec![1.0; n]],
             &[&key, &[]],
             256,
+            true,
         );
         // (The first `lat` output samples are the delay line's silence.)
         let down = |x: &[f32]| lat + x[lat..].iter().position(|&g| gain_to_db(g) < -9.0).unwrap();
@@ -1467,7 +1446,7 @@ mod tests {
         let cut = |out: &[f32], level: f32| -gain_db_of(&out[3 * 48_000..n - 1_000], level);
         for (amb_level, want_amb) in [(0.03f32, 0.0f32), (0.5, 10.0)] {
             let beds = vec![vec![1.0f32; n], vec![amb_level; n]];
-            let linked = render_keys(&params, &beds, &[&key, &key], 256);
+            let linked = render_linked(&params, &beds, &key, 256, true);
             let (m, a) = (cut(&linked[0], 1.0), cut(&linked[1], amb_level));
             println!("ambience at {amb_level}: music cut {m:.2} dB, ambience cut {a:.2} dB");
             assert!((m - 20.0).abs() < 0.1, "music {m} dB");

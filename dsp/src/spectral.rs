@@ -535,10 +535,7 @@ impl SpectralDucker {
                 following: false,
                 hop_energy: vec![0.0; channels],
                 rise_coeff: one_pole_coeff(BED_RISE_MS, INPUT_ANALYSIS_HOPS as f32 * frame_s),
-                fall_coeff: one_pole_coeff(
-                    BED_SMOOTHING_MS,
-                    INPUT_ANALYSIS_HOPS as f32 * frame_s,
-                ),
+                fall_coeff: one_pole_coeff(BED_SMOOTHING_MS, INPUT_ANALYSIS_HOPS as f32 * frame_s),
                 broadband_index: u64::MAX,
                 broadband_share: None,
             },
@@ -794,12 +791,7 @@ impl SpectralDucker {
             add_power(&self.key_spectrum, scale, &mut self.bin_power);
         }
         self.layout.band_powers(&self.bin_power, &mut self.band_tmp);
-        smooth_bed(
-            &mut l.bed_band,
-            &self.band_tmp,
-            l.rise_coeff,
-            l.fall_coeff,
-        );
+        smooth_bed(&mut l.bed_band, &self.band_tmp, l.rise_coeff, l.fall_coeff);
     }
 
     /// Publishes frame `index` (the link's `bed_band`: band powers, or in Broadband mode the

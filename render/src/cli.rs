@@ -118,8 +118,8 @@ pub fn format_group(g: &GroupReport) -> String {
     if g.linked {
         t.push_str(&format!(
             "  dialogue / sum    {} before, {} after (500 Hz-4 kHz bands, all beds together)\n",
-            db(g.combined_ratio_before_db, "dB"),
-            db(g.combined_ratio_after_db, "dB")
+            db(g.figures.combined_ratio_before_db, "dB"),
+            db(g.figures.combined_ratio_after_db, "dB")
         ));
         if let Some(p) = &g.json {
             t.push_str(&format!("wrote {}\n", p.display()));

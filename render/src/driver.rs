@@ -214,12 +214,18 @@ pub struct GroupOutcome {
     pub ignored_events: usize,
     /// Per bed, in the order given.
     pub summaries: Vec<Summary>,
-    /// The dialogue-to-bed readout on the *sum* of the beds (500 Hz-4 kHz, as the editor's
-    /// group readout), before and after ducking, dB; `None` without band analysis or speech.
+    pub figures: GroupFigures,
+}
+
+/// What a linked render measured on the group (with the band analysis).
+#[derive(Debug, Clone, Default)]
+pub struct GroupFigures {
+    /// The dialogue-to-bed readout (500 Hz-4 kHz) on the *sum* of the beds, before and after
+    /// ducking, dB (the editor's group readout); `None` without band analysis or speech.
     pub combined_ratio_before_db: Option<f64>,
     pub combined_ratio_after_db: Option<f64>,
-    /// Linked, with band analysis: the band-frames (speech frames x bands) where the group
-    /// needed a cut that the first role to yield could make on its own...
+    /// The speech band-frames where the group needed a cut that the first role to yield could
+    /// make on its own...
     pub first_role_cells: u64,
     /// ...and each bed's mean cut over them, dB (in bed order).
     pub first_role_reduction_db: Vec<f64>,
@@ -472,6 +478,9 @@ pub fn render_group<'a>(
     }
 
     let elapsed_s = started.elapsed().as_secs_f64();
+    let mean = |sums: &[f64], cells: u64| -> Vec<f64> {
+        sums.iter().map(|s| s / cells.max(1) as f64).collect()
+    };
     Ok(GroupOutcome {
         latency_samples: latency,
         ignored_events: events.len() - next_event,
@@ -479,18 +488,14 @@ pub fn render_group<'a>(
             .into_iter()
             .map(|l| l.stats.finish(elapsed_s, 0))
             .collect(),
-        combined_ratio_before_db: combined.ratio_db(&centres_hz, false).map(f64::from),
-        combined_ratio_after_db: combined.ratio_db(&centres_hz, true).map(f64::from),
-        first_role_cells,
-        first_role_reduction_db: first_role_sums
-            .iter()
-            .map(|s| s / first_role_cells.max(1) as f64)
-            .collect(),
-        first_role_cut_cells,
-        first_role_cut_reduction_db: first_role_cut_sums
-            .iter()
-            .map(|s| s / first_role_cut_cells.max(1) as f64)
-            .collect(),
+        figures: GroupFigures {
+            combined_ratio_before_db: combined.ratio_db(&centres_hz, false).map(f64::from),
+            combined_ratio_after_db: combined.ratio_db(&centres_hz, true).map(f64::from),
+            first_role_cells,
+            first_role_reduction_db: mean(&first_role_sums, first_role_cells),
+            first_role_cut_cells,
+            first_role_cut_reduction_db: mean(&first_role_cut_sums, first_role_cut_cells),
+        },
     })
 }
 

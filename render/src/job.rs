@@ -9,6 +9,7 @@ use clap::Args;
 use underscore_dsp::EngineParams;
 use underscore_dsp::settings::{Choice, Role};
 
+use crate::driver::GroupFigures;
 use crate::stats::Summary;
 
 /// Options of `underscore render`.
@@ -142,17 +143,8 @@ pub struct GroupReport {
     pub beds: Vec<RenderReport>,
     /// Whether the beds were rendered linked (more than one bed).
     pub linked: bool,
-    /// The dialogue-to-bed readout (500 Hz-4 kHz) on the sum of the beds, before and after
-    /// ducking, dB (with `--json` or `--report`, which run the band analysis).
-    pub combined_ratio_before_db: Option<f64>,
-    pub combined_ratio_after_db: Option<f64>,
-    /// The speech band-frames where the group needed a cut the first role to yield could make
-    /// on its own, and each bed's mean cut over them, dB (with the band analysis).
-    pub first_role_cells: u64,
-    pub first_role_reduction_db: Vec<f64>,
-    /// The same where the first role cut at least `driver::FIRST_ROLE_CUT_DB`.
-    pub first_role_cut_cells: u64,
-    pub first_role_cut_reduction_db: Vec<f64>,
+    /// The group's figures (with `--json` or `--report`, which run the band analysis).
+    pub figures: GroupFigures,
     /// The linked render's JSON document, if written.
     pub json: Option<PathBuf>,
 }

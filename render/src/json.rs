@@ -90,18 +90,19 @@ fn write_value(path: &Path, v: &Value) -> Result<(), RenderError> {
 /// dialogue-to-bed readout on their sum.
 pub fn group_to_value(g: &GroupReport, args: &RenderArgs) -> Value {
     let beds: Vec<Value> = g.beds.iter().map(|r| to_value(r, args)).collect();
+    let f = &g.figures;
     json!({
         "linked": g.linked,
         "beds": beds,
         "combined_speech_band_ratio_db": {
-            "before": opt(g.combined_ratio_before_db),
-            "after": opt(g.combined_ratio_after_db),
+            "before": opt(f.combined_ratio_before_db),
+            "after": opt(f.combined_ratio_after_db),
         },
         "first_role_enough": {
-            "band_frames": g.first_role_cells,
-            "mean_reduction_db": g.first_role_reduction_db.iter().map(|&v| r3(v)).collect::<Vec<_>>(),
-            "band_frames_cut_3db": g.first_role_cut_cells,
-            "mean_reduction_cut_3db_db": g.first_role_cut_reduction_db.iter().map(|&v| r3(v)).collect::<Vec<_>>(),
+            "band_frames": f.first_role_cells,
+            "mean_reduction_db": f.first_role_reduction_db.iter().map(|&v| r3(v)).collect::<Vec<_>>(),
+            "band_frames_cut_3db": f.first_role_cut_cells,
+            "mean_reduction_cut_3db_db": f.first_role_cut_reduction_db.iter().map(|&v| r3(v)).collect::<Vec<_>>(),
         },
     })
 }

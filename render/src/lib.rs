@@ -32,7 +32,7 @@
 //! json       -> job, error
 //! report     -> job, stats, error
 //! settings   -> job, error
-//! job        -> stats
+//! job        -> driver, stats
 //! files      -> driver, error
 //! driver     -> automation, stats, error
 //! stats      -> loudness

@@ -220,12 +220,7 @@ pub fn run_group(args: &RenderArgs) -> Result<GroupReport, RenderError> {
     let mut group = GroupReport {
         beds: Vec::with_capacity(outs.len()),
         linked,
-        combined_ratio_before_db: outcome.combined_ratio_before_db,
-        combined_ratio_after_db: outcome.combined_ratio_after_db,
-        first_role_cells: outcome.first_role_cells,
-        first_role_reduction_db: outcome.first_role_reduction_db.clone(),
-        first_role_cut_cells: outcome.first_role_cut_cells,
-        first_role_cut_reduction_db: outcome.first_role_cut_reduction_db.clone(),
+        figures: outcome.figures.clone(),
         json: None,
     };
     for (i, ((out, mut summary), path)) in outs

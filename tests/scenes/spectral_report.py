@@ -20,6 +20,7 @@ Per scene (primary bed), during speech:
 """
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -27,6 +28,36 @@ import numpy as np
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[2]
+MATERIAL = Path(os.environ.get("UNDERSCORE_MATERIAL", ROOT.parent / "shared" / "material"))
+TOOLS = Path(os.environ.get("UNDERSCORE_TOOLS", MATERIAL.parent / "tools"))
+SCENES = ("s1_drama_orchestral", "s2_pop_fast_speech", "s3_documentary_vo",
+          "s5_breaths_false_trigger")
+
+
+def check_material():
+    """The scene tests' inputs: a missing stem or tool is a failure, not a skip."""
+    for s in SCENES:
+        for f in ("dialogue.flac", "music.flac", "ambience.flac", "ground_truth.json"):
+            assert (MATERIAL / s / f).is_file(), f"{MATERIAL / s / f} missing"
+    assert (TOOLS / "evaluate.py").is_file(), f"{TOOLS / 'evaluate.py'} missing"
+
+
+def evaluate_function():
+    """The shared evaluate.py's `evaluate`."""
+    sys.path.insert(0, str(TOOLS))
+    from evaluate import evaluate
+    return evaluate
+
+
+def curve_at(points, change_db):
+    """A curve of (loudness change dB, ESTOI) points at `change_db`: linear between the
+    bracketing points, the end points beyond them."""
+    pts = sorted(points, key=lambda p: -p[0])  # from the least change down
+    for (c0, e0), (c1, e1) in zip(pts, pts[1:]):
+        if c1 <= change_db <= c0:
+            t = 0.0 if c0 == c1 else (c0 - change_db) / (c0 - c1)
+            return e0 + t * (e1 - e0)
+    return pts[-1][1] if change_db < pts[-1][0] else pts[0][1]
 
 
 def renders(manifest):

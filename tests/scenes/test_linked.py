@@ -21,7 +21,6 @@ Run with `-s` for the tables. Missing material or tools are failures, not skips.
 """
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,13 +30,10 @@ import pytest
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[2]
-MATERIAL = Path(os.environ.get("UNDERSCORE_MATERIAL", ROOT.parent / "shared" / "material"))
-TOOLS = Path(os.environ.get("UNDERSCORE_TOOLS", MATERIAL.parent / "tools"))
 sys.path.insert(0, str(ROOT / "tests" / "scenes"))
 import spectral_report as sr_  # noqa: E402
+from spectral_report import MATERIAL, SCENES  # noqa: E402
 
-SCENES = ("s1_drama_orchestral", "s2_pop_fast_speech", "s3_documentary_vo",
-          "s5_breaths_false_trigger")
 CURVE_CLARITIES_DB = (20, 25, 30)
 ESTOI_RESOLUTION = 0.002
 MUSIC_FIRST_MARGIN_DB = 3.0
@@ -45,10 +41,7 @@ READOUT_TOLERANCE_DB = 1.0
 
 
 def test_material_and_tools_are_present():
-    for s in SCENES:
-        for f in ("dialogue.flac", "music.flac", "ambience.flac", "ground_truth.json"):
-            assert (MATERIAL / s / f).is_file(), f"{MATERIAL / s / f} missing"
-    assert (TOOLS / "evaluate.py").is_file(), f"{TOOLS / 'evaluate.py'} missing"
+    sr_.check_material()
 
 
 def cli(*args):
@@ -64,9 +57,7 @@ def read(path):
 
 @pytest.fixture(scope="module")
 def evaluate():
-    sys.path.insert(0, str(TOOLS))
-    from evaluate import evaluate as ev
-    return ev
+    return sr_.evaluate_function()
 
 
 @pytest.fixture(scope="module")
@@ -126,12 +117,7 @@ def figures(tmp_path_factory, evaluate):
 def curve_estoi(curve, cost_db):
     """ESTOI of the unlinked curve at `cost_db`, linear between the bracketing Clarities (the
     end points beyond them)."""
-    pts = sorted(((c, e) for _, c, e in curve), key=lambda p: -p[0])  # least cost first
-    for (c0, e0), (c1, e1) in zip(pts, pts[1:]):
-        if c1 <= cost_db <= c0:
-            t = 0.0 if c0 == c1 else (c0 - cost_db) / (c0 - c1)
-            return e0 + t * (e1 - e0)
-    return pts[-1][1] if cost_db < pts[-1][0] else pts[0][1]
+    return sr_.curve_at([(c, e) for _, c, e in curve], cost_db)
 
 
 def print_tables(out):

@@ -21,7 +21,6 @@ Run with `-s` for the tables. Missing material or tools are failures, not skips.
 """
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,13 +29,10 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MATERIAL = Path(os.environ.get("UNDERSCORE_MATERIAL", ROOT.parent / "shared" / "material"))
-TOOLS = Path(os.environ.get("UNDERSCORE_TOOLS", MATERIAL.parent / "tools"))
 sys.path.insert(0, str(ROOT / "tests" / "scenes"))
 import spectral_report as sr_  # noqa: E402
+from spectral_report import MATERIAL, SCENES  # noqa: E402
 
-SCENES = ("s1_drama_orchestral", "s2_pop_fast_speech", "s3_documentary_vo",
-          "s5_breaths_false_trigger")
 CURVE_DEPTHS_DB = (-3, -6, -10, -15, -20, -30)
 CLARITIES_DB = (5, 15, 25)
 CLARITY_SPAN_MIN_DB = 4.0
@@ -47,10 +43,7 @@ READOUT_TOLERANCE_DB = 1.0
 
 
 def test_material_and_tools_are_present():
-    for s in SCENES:
-        for f in ("dialogue.flac", "music.flac", "ambience.flac", "ground_truth.json"):
-            assert (MATERIAL / s / f).is_file(), f"{MATERIAL / s / f} missing"
-    assert (TOOLS / "evaluate.py").is_file(), f"{TOOLS / 'evaluate.py'} missing"
+    sr_.check_material()
 
 
 def render(out, *settings):
@@ -81,9 +74,7 @@ def loudness_change_db(o, k, rate, mask):
 
 @pytest.fixture(scope="module")
 def evaluate():
-    sys.path.insert(0, str(TOOLS))
-    from evaluate import evaluate as ev
-    return ev
+    return sr_.evaluate_function()
 
 
 @pytest.fixture(scope="module")
@@ -127,12 +118,7 @@ def figures(tmp_path_factory, evaluate):
 
 def curve_estoi(points, change_db):
     """ESTOI of the Broadband curve at `change_db`, linear between the bracketing Depths."""
-    pts = sorted(points, key=lambda p: -p[0])  # from 0 dB down
-    for (c0, e0), (c1, e1) in zip(pts, pts[1:]):
-        if c1 <= change_db <= c0:
-            t = 0.0 if c0 == c1 else (c0 - change_db) / (c0 - c1)
-            return e0 + t * (e1 - e0)
-    return pts[-1][1] if change_db < pts[-1][0] else pts[0][1]
+    return sr_.curve_at(points, change_db)
 
 
 def print_tables(out):

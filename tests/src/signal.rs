@@ -69,6 +69,19 @@ pub fn multichannel(signal: &[f32], channels: usize) -> Vec<Vec<f32>> {
     vec![signal.to_vec(); channels]
 }
 
+/// Every channel of `x` followed by `n` samples of silence: what a plugin needs to flush a
+/// latency of `n` samples (the offline renderer feeds the same silence).
+pub fn with_silence(x: &[Vec<f32>], n: usize) -> Vec<Vec<f32>> {
+    x.iter()
+        .map(|c| {
+            c.iter()
+                .copied()
+                .chain(std::iter::repeat_n(0.0, n))
+                .collect()
+        })
+        .collect()
+}
+
 /// The same mono signal on two channels.
 pub fn stereo(signal: &[f32]) -> Vec<Vec<f32>> {
     multichannel(signal, 2)

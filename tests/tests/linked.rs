@@ -100,18 +100,6 @@ fn member_in(group: usize, role: Role, max_block: u32, spectral: bool) -> ClapIn
     p
 }
 
-/// `x` followed by `latency` samples of silence.
-fn padded(x: &[Vec<f32>], latency: usize) -> Vec<Vec<f32>> {
-    x.iter()
-        .map(|c| {
-            c.iter()
-                .copied()
-                .chain(std::iter::repeat_n(0.0, latency))
-                .collect()
-        })
-        .collect()
-}
-
 /// Runs `members` over their beds (all `total` long) keyed by `key`, each in its own block
 /// sizes (`sizes[i]` cycled), always advancing the member that is furthest behind (a host
 /// runs every instance once per cycle; this keeps them within one block of each other).
@@ -220,8 +208,13 @@ fn assert_equal_to_the_render(group: usize, roles: &[Role], sizes: &[&[usize]], 
         .map(|&r| member_in(group, r, 2_048, spectral))
         .collect();
     let latency = members[0].latency() as usize;
-    let padded_beds: Vec<_> = beds.iter().map(|b| padded(b, latency)).collect();
-    let plugin = run_linked(&mut members, &padded_beds, &padded(&key, latency), sizes);
+    let padded_beds: Vec<_> = beds.iter().map(|b| with_silence(b, latency)).collect();
+    let plugin = run_linked(
+        &mut members,
+        &padded_beds,
+        &with_silence(&key, latency),
+        sizes,
+    );
     let cli = cli_linked(&beds, roles, &key, &format!("g{group}"), spectral);
     for (i, (c, p)) in cli.iter().zip(&plugin).enumerate() {
         let mut max_diff = 0.0f32;

@@ -126,16 +126,7 @@ fn plugin_render(
             ParamEvent::new(c.sample, pid, linear(c.id, c.value))
         })
         .collect();
-    let pad = |x: &[Vec<f32>]| -> Vec<Vec<f32>> {
-        x.iter()
-            .map(|c| {
-                c.iter()
-                    .copied()
-                    .chain(std::iter::repeat_n(0.0, latency))
-                    .collect()
-            })
-            .collect()
-    };
+    let pad = |x: &[Vec<f32>]| with_silence(x, latency);
     // Irregular host blocks: the result must not depend on them.
     let sizes = [512usize, 100, 1_024, 7, 333];
     let mut k = 0;
