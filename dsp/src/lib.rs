@@ -41,6 +41,7 @@ pub mod filter;
 pub mod link;
 pub mod ramp;
 pub mod resample;
+pub mod seqlock;
 pub mod settings;
 pub mod spectral;
 pub mod speech;

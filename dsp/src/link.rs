@@ -28,9 +28,10 @@
 //! unlinked instance (see the crate README).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use crate::bands::MAX_BANDS;
+use crate::seqlock::Seq;
 use crate::units::db_to_gain;
 
 /// Most members a link group holds.
@@ -70,12 +71,6 @@ impl Role {
     }
 }
 
-/// The largest summed bed power (linear) a band may keep so that the dialogue's power
-/// `dialogue_power` stays `clarity_db` above it: the unlinked engine's target.
-pub fn band_target(dialogue_power: f32, clarity_db: f32) -> f32 {
-    dialogue_power * db_to_gain(-clarity_db) * db_to_gain(-clarity_db)
-}
-
 /// The power gain a member may go down to at `depth_db` (negative dB; 0 = never reduced).
 pub fn depth_floor(depth_db: f32) -> f32 {
     let g = db_to_gain(depth_db.min(0.0));
@@ -86,7 +81,7 @@ pub fn depth_floor(depth_db: f32) -> f32 {
 ///
 /// `powers[i]` is member `i`'s bed power in the band, `floors[i]` the lowest power gain it
 /// accepts ([`depth_floor`]), `ranks[i]` its [`Role::yield_rank`], `target` the largest summed
-/// power the band may keep ([`band_target`]). Writes each member's power gain (1 = untouched)
+/// power the band may keep (the dialogue's band power less Clarity). Writes each member's power gain (1 = untouched)
 /// into `gains`. While the summed power is over the target, the members of the lowest rank are
 /// reduced, by one common gain, each down to its floor, then those of the next rank. Where the
 /// target is out of reach, a later rank is cut (to its floor) only if that lowers the sum by
@@ -262,60 +257,6 @@ impl LinkFrame {
     }
 }
 
-/// A seqlock over an index and `N` words (odd sequence while being written), all atomics, so
-/// a reader never sees a torn record and nothing is undefined behaviour. One writer.
-struct Seq<const N: usize> {
-    seq: AtomicU32,
-    index: AtomicU64,
-    words: [AtomicU32; N],
-}
-
-impl<const N: usize> Seq<N> {
-    fn new() -> Self {
-        Self {
-            seq: AtomicU32::new(0),
-            index: AtomicU64::new(u64::MAX),
-            words: std::array::from_fn(|_| AtomicU32::new(0)),
-        }
-    }
-
-    /// Single writer (the owning member's audio thread).
-    fn write(&self, index: u64, words: &[u32; N]) {
-        let s = self.seq.load(Ordering::Relaxed);
-        self.seq.store(s.wrapping_add(1), Ordering::Relaxed);
-        fence(Ordering::Release);
-        self.index.store(index, Ordering::Relaxed);
-        for (a, &w) in self.words.iter().zip(words) {
-            a.store(w, Ordering::Relaxed);
-        }
-        self.seq.store(s.wrapping_add(2), Ordering::Release);
-    }
-
-    /// The record if it holds `index` (any index with `None`) and was not being rewritten
-    /// while read (bounded: a few retries, then `None`, never a wait on the writer).
-    fn read(&self, index: Option<u64>, out: &mut [u32; N]) -> Option<u64> {
-        for _ in 0..4 {
-            let s1 = self.seq.load(Ordering::Acquire);
-            if s1 & 1 == 1 {
-                std::hint::spin_loop();
-                continue;
-            }
-            let at = self.index.load(Ordering::Relaxed);
-            if index.is_some_and(|i| i != at) {
-                return None;
-            }
-            for (o, a) in out.iter_mut().zip(&self.words) {
-                *o = a.load(Ordering::Relaxed);
-            }
-            fence(Ordering::Acquire);
-            if self.seq.load(Ordering::Relaxed) == s1 {
-                return Some(at);
-            }
-        }
-        None
-    }
-}
-
 /// One member slot of a group: claimed by one engine at a time.
 struct MemberSlot {
     claimed: AtomicBool,
@@ -380,7 +321,6 @@ impl LinkGroup {
         Some(LinkMember {
             group: Arc::clone(self),
             slot,
-            sample_rate_hz,
         })
     }
 
@@ -576,7 +516,6 @@ impl MemberStatus {
 pub struct LinkMember {
     group: Arc<LinkGroup>,
     slot: usize,
-    sample_rate_hz: f32,
 }
 
 impl LinkMember {
@@ -703,16 +642,6 @@ impl LinkMember {
     pub fn slot(&self) -> usize {
         self.slot
     }
-
-    /// The group this member is in.
-    pub fn group(&self) -> &Arc<LinkGroup> {
-        &self.group
-    }
-
-    /// Sample rate the member joined at, Hz.
-    pub fn sample_rate_hz(&self) -> f32 {
-        self.sample_rate_hz
-    }
 }
 
 impl Drop for LinkMember {
@@ -734,6 +663,12 @@ pub fn registry() -> &'static [Arc<LinkGroup>; GROUPS] {
 mod tests {
     use super::*;
     use crate::units::gain_to_db;
+
+    /// The largest summed bed power (linear) a band may keep so that the dialogue's power
+    /// `dialogue_power` stays `clarity_db` above it: the unlinked engine's target.
+    fn band_target(dialogue_power: f32, clarity_db: f32) -> f32 {
+        dialogue_power * db_to_gain(-clarity_db) * db_to_gain(-clarity_db)
+    }
 
     fn power_db(g: f32) -> f32 {
         10.0 * g.log10()

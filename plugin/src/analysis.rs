@@ -1,31 +1,24 @@
 //! Per-band analysis handed from the audio thread to the editor, lock-free.
 //!
-//! A sequence lock over atomics: the audio thread never waits (it bumps a counter, stores the
-//! values, bumps it again); the editor retries a read that overlapped a write. Nothing here
-//! allocates after construction. The audio thread computes and publishes only while
-//! `editor_open` is set.
+//! A sequence lock over atomics (`underscore_dsp::seqlock`): the audio thread never waits; the
+//! editor retries a read that overlapped a write. Nothing here allocates after construction.
+//! The audio thread computes and publishes only while `editor_open` is set.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
-use nice_plug::prelude::AtomicF32;
 use underscore_dsp::bands::MAX_BANDS;
 use underscore_dsp::link::{NAME_WORDS, encode_name};
+use underscore_dsp::seqlock::Seq;
 use underscore_dsp::spectral::BandAnalysis;
+
+/// Words of a snapshot: band count, speech flag, then seven values per band.
+const WORDS: usize = 2 + 7 * MAX_BANDS;
 
 /// The shared snapshot.
 pub struct SharedAnalysis {
     /// Set by the editor while it is open: the audio thread computes the analysis only then.
     pub editor_open: AtomicBool,
-    seq: AtomicU32,
-    bands: AtomicUsize,
-    centre_hz: [AtomicF32; MAX_BANDS],
-    dialogue_db: [AtomicF32; MAX_BANDS],
-    bed_db: [AtomicF32; MAX_BANDS],
-    overlap_db: [AtomicF32; MAX_BANDS],
-    reduction_db: [AtomicF32; MAX_BANDS],
-    dialogue_frame_db: [AtomicF32; MAX_BANDS],
-    bed_frame_db: [AtomicF32; MAX_BANDS],
-    speech: AtomicBool,
+    snapshot: Seq<WORDS>,
     /// Linked buses, written by the audio thread: this instance's slot in its link group
     /// ([`NO_SLOT`]: not a member) and what its last frame found.
     pub link_slot: AtomicUsize,
@@ -48,16 +41,7 @@ impl Default for SharedAnalysis {
     fn default() -> Self {
         Self {
             editor_open: AtomicBool::new(false),
-            seq: AtomicU32::new(0),
-            bands: AtomicUsize::new(0),
-            centre_hz: std::array::from_fn(|_| AtomicF32::new(0.0)),
-            dialogue_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
-            bed_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
-            overlap_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
-            reduction_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
-            dialogue_frame_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
-            bed_frame_db: std::array::from_fn(|_| AtomicF32::new(0.0)),
-            speech: AtomicBool::new(false),
+            snapshot: Seq::new(),
             link_slot: AtomicUsize::new(NO_SLOT),
             link_other_rate: AtomicUsize::new(0),
             link_linked: AtomicBool::new(false),
@@ -68,52 +52,62 @@ impl Default for SharedAnalysis {
     }
 }
 
+/// The per-band rows of a snapshot, in word order.
+fn rows(a: &BandAnalysis) -> [&[f32; MAX_BANDS]; 7] {
+    [
+        &a.centre_hz,
+        &a.dialogue_db,
+        &a.bed_db,
+        &a.overlap_db,
+        &a.reduction_db,
+        &a.dialogue_frame_db,
+        &a.bed_frame_db,
+    ]
+}
+
 impl SharedAnalysis {
     /// Audio thread: stores a snapshot. Wait-free.
     pub fn publish(&self, a: &BandAnalysis) {
-        self.seq.fetch_add(1, Ordering::Relaxed); // odd: write in progress
-        fence(Ordering::Release);
-        self.bands.store(a.bands, Ordering::Relaxed);
-        self.speech.store(a.speech, Ordering::Relaxed);
-        for b in 0..a.bands.min(MAX_BANDS) {
-            self.centre_hz[b].store(a.centre_hz[b], Ordering::Relaxed);
-            self.dialogue_db[b].store(a.dialogue_db[b], Ordering::Relaxed);
-            self.bed_db[b].store(a.bed_db[b], Ordering::Relaxed);
-            self.overlap_db[b].store(a.overlap_db[b], Ordering::Relaxed);
-            self.reduction_db[b].store(a.reduction_db[b], Ordering::Relaxed);
-            self.dialogue_frame_db[b].store(a.dialogue_frame_db[b], Ordering::Relaxed);
-            self.bed_frame_db[b].store(a.bed_frame_db[b], Ordering::Relaxed);
+        let mut w = [0u32; WORDS];
+        w[0] = a.bands.min(MAX_BANDS) as u32;
+        w[1] = a.speech as u32;
+        for (r, row) in rows(a).into_iter().enumerate() {
+            for (d, v) in w[2 + r * MAX_BANDS..2 + (r + 1) * MAX_BANDS]
+                .iter_mut()
+                .zip(row)
+            {
+                *d = v.to_bits();
+            }
         }
-        self.seq.fetch_add(1, Ordering::Release); // even: consistent again
+        self.snapshot.write(0, &w);
     }
 
     /// Editor: copies the latest consistent snapshot into `out`; `false` if every try overlapped
     /// a write (the caller keeps its previous picture and tries again next frame).
     pub fn read(&self, out: &mut BandAnalysis) -> bool {
-        for _ in 0..4 {
-            let before = self.seq.load(Ordering::Acquire);
-            if before % 2 == 1 {
-                std::hint::spin_loop();
-                continue;
-            }
-            let bands = self.bands.load(Ordering::Relaxed).min(MAX_BANDS);
-            out.bands = bands;
-            out.speech = self.speech.load(Ordering::Relaxed);
-            for b in 0..bands {
-                out.centre_hz[b] = self.centre_hz[b].load(Ordering::Relaxed);
-                out.dialogue_db[b] = self.dialogue_db[b].load(Ordering::Relaxed);
-                out.bed_db[b] = self.bed_db[b].load(Ordering::Relaxed);
-                out.overlap_db[b] = self.overlap_db[b].load(Ordering::Relaxed);
-                out.reduction_db[b] = self.reduction_db[b].load(Ordering::Relaxed);
-                out.dialogue_frame_db[b] = self.dialogue_frame_db[b].load(Ordering::Relaxed);
-                out.bed_frame_db[b] = self.bed_frame_db[b].load(Ordering::Relaxed);
-            }
-            fence(Ordering::Acquire);
-            if self.seq.load(Ordering::Relaxed) == before {
-                return true;
+        let mut w = [0u32; WORDS];
+        if self.snapshot.read(None, &mut w).is_none() {
+            return false;
+        }
+        let bands = (w[0] as usize).min(MAX_BANDS);
+        out.bands = bands;
+        out.speech = w[1] == 1;
+        let rows_out: [&mut [f32; MAX_BANDS]; 7] = [
+            &mut out.centre_hz,
+            &mut out.dialogue_db,
+            &mut out.bed_db,
+            &mut out.overlap_db,
+            &mut out.reduction_db,
+            &mut out.dialogue_frame_db,
+            &mut out.bed_frame_db,
+        ];
+        for (r, row) in rows_out.into_iter().enumerate() {
+            let src = &w[2 + r * MAX_BANDS..2 + (r + 1) * MAX_BANDS];
+            for (v, &bits) in row[..bands].iter_mut().zip(&src[..bands]) {
+                *v = f32::from_bits(bits);
             }
         }
-        false
+        true
     }
 
     /// Main thread: the host's name for the instance's track.
@@ -138,7 +132,7 @@ impl SharedAnalysis {
 
     /// Snapshots published so far.
     pub fn version(&self) -> u32 {
-        self.seq.load(Ordering::Acquire) / 2
+        self.snapshot.writes()
     }
 }
 
