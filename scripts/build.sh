@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh
+# deps.sh may have installed Rust with rustup just now; it made the Python venv: use both.
+. scripts/env.sh
+underscore_use_cargo
+underscore_use_venv
 echo "== bundle"
 cargo xtask bundle underscore --release
 mkdir -p "$HOME/.clap" "$HOME/.vst3"
@@ -37,7 +41,7 @@ MATERIAL="${UNDERSCORE_MATERIAL:-../shared/material}"
 if [ -d "$MATERIAL" ]; then
   echo "== rendering the scenes in $MATERIAL through the plugin"
   cargo run -q --release -p underscore-tests --bin render-scenes -- --material "$MATERIAL" --out out/scenes
-  python3 tests/scenes/evaluate_scenes.py --manifest out/scenes/manifest.json \
+  "$UNDERSCORE_VENV/bin/python" tests/scenes/evaluate_scenes.py --manifest out/scenes/manifest.json \
     --tools "${UNDERSCORE_TOOLS:-$MATERIAL/../tools}" --markdown out/scenes/table.md
   echo "ducked beds: out/scenes/<scene>/<bed>_ducked.wav; table: out/scenes/table.md"
 else

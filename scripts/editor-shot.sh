@@ -20,7 +20,8 @@ for tool in Xvfb import convert timeout; do
   command -v "$tool" >/dev/null || { echo "editor-shot: $tool not found (run scripts/deps.sh)" >&2; exit 1; }
 done
 
-# Build first, so the timeouts below measure the run, not the compile.
+# Build first, so the timeouts below measure the run, not the compile. (scripts/test.sh builds
+# editor_shot together with the bundle, so there this is only a freshness check.)
 cargo build -q --release -p underscore-tools --bin editor_shot
 BIN="${CARGO_TARGET_DIR:-target}/release/editor_shot"
 

@@ -200,6 +200,8 @@ pub struct Engine {
     /// Control ticks since the key last carried signal (see [`KEY_ABSENT_MS`]).
     key_absent_ticks: u32,
     key_absent_limit: u32,
+    /// Linked without a key: the slot of the member whose dialogue this one follows.
+    followed: Option<usize>,
     /// [`FOLLOW_LAG_MS`] in control ticks.
     follow_lag_ticks: u64,
     /// Broadband, linked: the share of Depth this member takes (1 unlinked), smoothed.
@@ -280,6 +282,7 @@ impl Engine {
             started: false,
             key_absent_ticks: u32::MAX,
             key_absent_limit: ticks(KEY_ABSENT_MS),
+            followed: None,
             follow_lag_ticks: ticks(FOLLOW_LAG_MS) as u64,
             link_scale: 1.0,
             tick_count: 0,
@@ -354,6 +357,12 @@ impl Engine {
     /// The link membership, if any.
     pub fn link(&self) -> Option<&LinkMember> {
         self.spectral.link()
+    }
+
+    /// Linked without a key of its own: the link-group slot of the member whose dialogue this
+    /// one follows (as of the last control tick); `None` when it decides on its own key.
+    pub fn followed_member(&self) -> Option<usize> {
+        self.followed
     }
 
     /// Whether the last spectral frame was decided with the group, and what the gathering
@@ -621,21 +630,26 @@ impl Engine {
         let has_key = self.key_absent_ticks < self.key_absent_limit;
         let tick_index =
             (self.spectral.group_position() / self.tick_samples as u64).saturating_sub(1);
-        let (result, following) = match self.spectral.link() {
+        let (result, followed) = match self.spectral.link() {
             Some(m) if has_key => {
                 m.publish_tick(tick_index, &own);
-                ((own, 0.0), false)
+                ((own, 0.0), None)
             }
             Some(m) => match tick_index
                 .checked_sub(self.follow_lag_ticks)
                 .and_then(|i| m.group_tick(i))
             {
-                Some(t) => ((t, self.follow_lag_ticks as f32 * self.tick_ms()), true),
-                None => ((own, 0.0), false),
+                Some((slot, t)) => (
+                    (t, self.follow_lag_ticks as f32 * self.tick_ms()),
+                    Some(slot),
+                ),
+                None => ((own, 0.0), None),
             },
-            None => ((own, 0.0), false),
+            None => ((own, 0.0), None),
         };
-        self.spectral.set_dialogue_source(has_key, following);
+        self.followed = followed;
+        self.spectral
+            .set_dialogue_source(has_key, followed.is_some());
         result
     }
 

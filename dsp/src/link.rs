@@ -545,22 +545,23 @@ impl LinkMember {
 
     /// The dialogue decision of tick `index` from the first other member (by slot) that
     /// published one for it at this member's sample rate: the group's dialogue, for a member
-    /// without a key. `None` when nobody did (no key in the group, or not yet).
-    pub fn group_tick(&self, index: u64) -> Option<DialogueTick> {
+    /// without a key, with that member's slot (the editor names whom it follows). `None` when
+    /// nobody did (no key in the group, or not yet).
+    pub fn group_tick(&self, index: u64) -> Option<(usize, DialogueTick)> {
         let rate = self.group.members[self.slot]
             .sample_rate
             .load(Ordering::Relaxed);
         let mut words = [0u32; TICK_WORDS];
         (0..MAX_MEMBERS)
             .filter(|&s| s != self.slot)
-            .map(|s| &self.group.members[s])
-            .filter(|m| {
+            .map(|s| (s, &self.group.members[s]))
+            .filter(|(_, m)| {
                 m.claimed.load(Ordering::Acquire) && m.sample_rate.load(Ordering::Acquire) == rate
             })
-            .find_map(|m| {
+            .find_map(|(s, m)| {
                 m.ticks[(index % TICK_RING as u64) as usize]
                     .read(Some(index), &mut words)
-                    .map(|_| DialogueTick::decode(&words))
+                    .map(|_| (s, DialogueTick::decode(&words)))
             })
     }
 

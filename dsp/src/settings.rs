@@ -477,6 +477,34 @@ impl Unit {
             Unit::Hz => 2,
         }
     }
+
+    /// The value as hosts and the editor show it, readable back by [`parse_number`]: "-12.0
+    /// dB", "50 %", "2.5 ms" under 10 ms, "250 ms", "1.25 s" from a second, "120 Hz", "6.5
+    /// kHz": about three significant figures, enough for any of these settings, with trailing
+    /// zeros after the point dropped ("2 s", "8 kHz", "50 Hz"); dB always keep their tenth,
+    /// the smallest level step anyone hears.
+    pub fn display(self, value: f32) -> String {
+        /// `v` with at most `decimals` decimals, trailing zeros dropped ("1.50" -> "1.5").
+        fn trimmed(v: f32, decimals: usize) -> String {
+            let text = format!("{v:.decimals$}");
+            if text.contains('.') {
+                text.trim_end_matches('0').trim_end_matches('.').to_owned()
+            } else {
+                text
+            }
+        }
+        match self {
+            Unit::Db => format!("{value:.1} dB"),
+            Unit::Percent => format!("{value:.0} %"),
+            Unit::Ms if value.abs() >= 999.5 => format!("{} s", trimmed(value / 1000.0, 2)),
+            Unit::Ms if value.abs() < 9.95 => format!("{} ms", trimmed(value, 1)),
+            Unit::Ms => format!("{value:.0} ms"),
+            Unit::Hz if value.abs() >= 9_995.0 => format!("{} kHz", trimmed(value / 1000.0, 1)),
+            Unit::Hz if value.abs() >= 999.5 => format!("{} kHz", trimmed(value / 1000.0, 2)),
+            Unit::Hz if value.abs() < 99.95 => format!("{} Hz", trimmed(value, 1)),
+            Unit::Hz => format!("{value:.0} Hz"),
+        }
+    }
 }
 
 /// How a number maps onto a slider or a host's normalised 0..1 range.
@@ -859,31 +887,103 @@ impl Setting {
         }
     }
 
-    /// Reads a value as users type it: "-12", "-12 dB", "0.3 s" (time settings), "40 %",
-    /// "2.5 kHz", a choice by id ("spectral", "mid_side") or a switch as on/off/true/false.
+    /// Reads a value as users type it (the render CLI's `--set`, automation files, text values
+    /// in presets):
+    ///
+    /// * numbers with their unit, in any case, with or without a space: "-12dB", "-40 dBFS",
+    ///   "300 ms", "0.3s", "50%", "120 Hz", "6.5kHz" (or "6.5k");
+    /// * a bare number where it cannot be misread: dB settings ("-12") and Hz settings ("8000";
+    ///   the ranges of the Hz settings do not overlap their kHz readings). Times and shares
+    ///   need their unit ("lookahead=0.1" could mean 0.1 ms or 0.1 s, "mix=0.5" a fraction or
+    ///   0.5 %), except 0, which means the same in every unit: the error lists what to write;
+    /// * a choice by id or display label, in any case ("spectral", "Mid/Side", "mid-side"), or
+    ///   by its index;
+    /// * a switch as on/off, true/false, yes/no or 1/0.
+    ///
+    /// The plugin's host text fields, which show the unit beside the value, read bare numbers
+    /// in that unit with [`parse_number`] instead.
     pub fn parse(&self, text: &str) -> Result<f32, String> {
-        let t = text.trim().to_ascii_lowercase();
-        let bad = || format!("{}: cannot read \"{}\"", self.id, text.trim());
+        let shown = text.trim();
+        let id = self.id;
         let value = match self.kind {
-            Kind::Number { unit, .. } => parse_number(text, unit.suffix()).ok_or_else(bad)?,
-            Kind::Choice { ids, .. } => match ids.iter().position(|n| *n == t) {
-                Some(i) => i as f32,
-                None => t.parse::<f32>().map_err(|_| {
-                    format!(
-                        "{}: \"{}\" is not one of {}",
-                        self.id,
-                        text.trim(),
-                        ids.join(", ")
-                    )
-                })?,
-            },
-            Kind::Switch { .. } => match t.as_str() {
+            Kind::Number { unit, min, max, .. } => {
+                let (number, unit_text) = split_unit(shown);
+                let Ok(v) = number.parse::<f32>() else {
+                    return Err(format!(
+                        "{id}: cannot read \"{shown}\": write a number in {} (e.g. \"{}\")",
+                        unit.word(),
+                        unit.example(self.default_value())
+                    ));
+                };
+                if !v.is_finite() {
+                    return Err(format!("{id}: \"{shown}\" is not a finite number"));
+                }
+                if let Some(message) = unit_text
+                    .is_empty()
+                    .then(|| bare_number_problem(self, unit, v, min, max))
+                    .flatten()
+                {
+                    return Err(format!("{id}: {message}"));
+                }
+                match unit_scale(unit, &unit_text) {
+                    Some(scale) => v * scale,
+                    None => {
+                        return Err(format!(
+                            "{id}: \"{shown}\": {} is in {}, not \"{unit_text}\" (e.g. \"{}\")",
+                            self.name,
+                            unit.word(),
+                            unit.example(self.default_value())
+                        ));
+                    }
+                }
+            }
+            Kind::Choice { ids, names, .. } => {
+                let folded = fold(shown);
+                match (0..ids.len()).find(|&i| fold(ids[i]) == folded || fold(names[i]) == folded) {
+                    Some(i) => i as f32,
+                    None => match shown.parse::<f32>() {
+                        Ok(index) => index,
+                        Err(_) => {
+                            let listed: Vec<String> = (0..ids.len())
+                                .map(|i| {
+                                    if ids[i].eq_ignore_ascii_case(names[i]) {
+                                        ids[i].to_string()
+                                    } else {
+                                        format!("{} ({})", ids[i], names[i])
+                                    }
+                                })
+                                .collect();
+                            let hint = did_you_mean(shown, ids.iter().chain(names.iter()).copied())
+                                .map(|i| ids[i % ids.len()])
+                                .collect::<Vec<_>>();
+                            return Err(format!(
+                                "{id}: \"{shown}\" is not one of {}{}",
+                                listed.join(", "),
+                                suggestion(&hint)
+                            ));
+                        }
+                    },
+                }
+            }
+            Kind::Switch { .. } => match shown.to_ascii_lowercase().as_str() {
                 "on" | "true" | "1" | "yes" => 1.0,
                 "off" | "false" | "0" | "no" => 0.0,
-                _ => return Err(bad()),
+                _ => return Err(format!("{id}: cannot read \"{shown}\": write on or off")),
             },
         };
-        self.check(value)
+        self.check(value).map_err(|e| match self.kind {
+            // A frequency typed in kHz without its unit ("focus_high=8"): say how to write it.
+            Kind::Number {
+                unit: Unit::Hz,
+                min,
+                max,
+                ..
+            } if split_unit(shown).1.is_empty() && (min..=max).contains(&(value * 1000.0)) => {
+                let v = num(value);
+                format!("{e} (for {v} kHz write \"{v}kHz\")")
+            }
+            _ => e,
+        })
     }
 
     /// The value as text, readable back by [`Self::parse`].
@@ -913,35 +1013,268 @@ impl Setting {
     }
 }
 
-/// Reads a number as users type it for a setting shown with `unit_suffix` (" dB", " ms",
-/// " %", " Hz"): "250", "250 ms", "-10dB", "50%"; seconds for milliseconds ("0.25 s") and
-/// kilohertz for hertz ("6.5 kHz"). `None` unless it is a finite number. The plugin's host
-/// text fields use it too.
-pub fn parse_number(text: &str, unit_suffix: &str) -> Option<f32> {
-    let t = text.trim().to_ascii_lowercase();
-    let unit = unit_suffix.trim().to_ascii_lowercase();
-    let (number, scale) = if unit == "hz" && t.ends_with("khz") {
-        (&t[..t.len() - 3], 1000.0)
-    } else if let Some(n) = t.strip_suffix(unit.as_str()) {
-        (n, 1.0)
-    } else if unit == "ms" && t.ends_with('s') {
-        (&t[..t.len() - 1], 1000.0)
-    } else {
-        (t.as_str(), 1.0)
+/// Splits "-12.5 dBFS" into the number ("-12.5") and the unit in lower case without spaces
+/// ("dbfs"): the unit is the trailing run of letters and `%`.
+fn split_unit(text: &str) -> (&str, String) {
+    let t = text.trim();
+    let number_end = t
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphabetic() || *c == '%' || c.is_whitespace())
+        .last()
+        .map_or(t.len(), |(i, _)| i);
+    let unit: String = t[number_end..]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect();
+    (t[..number_end].trim(), unit)
+}
+
+/// The factor from a typed unit to the setting's `unit` (`""`, a bare number, reads in the
+/// setting's unit); `None` for a unit that does not fit.
+fn unit_scale(unit: Unit, typed: &str) -> Option<f32> {
+    match (unit, typed) {
+        (_, "") => Some(1.0),
+        (Unit::Db, "db" | "dbfs") => Some(1.0),
+        (Unit::Ms, "ms" | "msec") => Some(1.0),
+        (Unit::Ms, "s" | "sec" | "secs") => Some(1_000.0),
+        (Unit::Percent, "%" | "pct" | "percent") => Some(1.0),
+        (Unit::Hz, "hz") => Some(1.0),
+        (Unit::Hz, "khz" | "k") => Some(1_000.0),
+        _ => None,
+    }
+}
+
+/// Why a bare number (no unit) cannot be read for `setting`, if it cannot: times (ms or s?)
+/// and shares (% or a fraction?) need their unit, except 0. The message lists each reading
+/// inside the range as what to write.
+fn bare_number_problem(
+    setting: &Setting,
+    unit: Unit,
+    v: f32,
+    min: f32,
+    max: f32,
+) -> Option<String> {
+    let in_range = |x: f32| x >= min && x <= max;
+    let n = num(v);
+    // Each reading: what to write, what it means, the value it gives.
+    let readings: Vec<(String, String, f32)> = match unit {
+        _ if v == 0.0 => return None,
+        Unit::Ms => vec![
+            (format!("{n}ms"), format!("{n} ms"), v),
+            (
+                format!("{n}s"),
+                format!("{} ms", num(v * 1000.0)),
+                v * 1000.0,
+            ),
+        ],
+        Unit::Percent => vec![
+            (
+                format!("{}%", num(v * 100.0)),
+                format!("{n} is a fraction"),
+                v * 100.0,
+            ),
+            (format!("{n}%"), format!("{n} is a percentage"), v),
+        ],
+        Unit::Db | Unit::Hz => return None,
     };
-    let v: f32 = number.trim().parse().ok()?;
-    v.is_finite().then_some(v * scale)
+    let readings: Vec<_> = readings.into_iter().filter(|r| in_range(r.2)).collect();
+    let (what, units) = match unit {
+        Unit::Ms => ("a time", "ms or s"),
+        _ => ("a share", "%"),
+    };
+    let name = setting.name;
+    Some(match readings.as_slice() {
+        [] => format!(
+            "\"{n}\" needs a unit ({name} is {what}, in {units}) and is outside its range \
+             {}..{}{} either way",
+            num(min),
+            num(max),
+            unit.suffix()
+        ),
+        [(write, _, _)] => {
+            format!("\"{n}\" needs a unit ({name} is {what}, in {units}): write \"{write}\"")
+        }
+        _ => {
+            let options: Vec<String> = readings
+                .iter()
+                .map(|(write, means, _)| match unit {
+                    Unit::Ms => format!("\"{write}\" for {means}"),
+                    _ => format!("\"{write}\" if {means}"),
+                })
+                .collect();
+            format!(
+                "\"{n}\" needs a unit ({name} is {what}, in {units}): write {}",
+                options.join(" or ")
+            )
+        }
+    })
 }
 
-/// The setting with this id, if any.
+/// Reads a number as users type it for a setting shown with `unit_suffix` (" dB", " ms",
+/// " %", " Hz"), where a bare number is in that unit: "250", "250 ms", "-10dB", "-40 dBFS",
+/// "50%"; seconds for milliseconds ("0.25 s") and kilohertz for hertz ("6.5 kHz"). `None`
+/// unless it is a finite number in a unit that fits. The plugin's host text fields use it
+/// (the field shows the unit, so a bare number is unambiguous there; [`Setting::parse`],
+/// for text without that context, asks for the unit of times and shares).
+pub fn parse_number(text: &str, unit_suffix: &str) -> Option<f32> {
+    let unit = match unit_suffix.trim().to_ascii_lowercase().as_str() {
+        "db" => Unit::Db,
+        "ms" => Unit::Ms,
+        "%" => Unit::Percent,
+        "hz" => Unit::Hz,
+        _ => return None,
+    };
+    let (number, typed) = split_unit(text);
+    let v: f32 = number.parse().ok()?;
+    let scale = unit_scale(unit, &typed)?;
+    (v * scale).is_finite().then_some(v * scale)
+}
+
+/// A name folded for comparison as users type it: lower case, letters and digits only
+/// ("Stereo Mode", "stereo-mode" and "STEREO_MODE" all fold to "stereomode").
+pub fn fold(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The setting a user means: its id ("stereo_mode") or display name ("Stereo Mode"), in any
+/// case, with `_`, `-` or spaces between the words, if any.
 pub fn find(id: &str) -> Option<&'static Setting> {
-    SETTINGS.iter().find(|s| s.id == id)
+    if let Some(s) = SETTINGS.iter().find(|s| s.id == id) {
+        return Some(s);
+    }
+    let wanted = fold(id);
+    SETTINGS
+        .iter()
+        .find(|s| fold(s.id) == wanted || fold(s.name) == wanted)
 }
 
-/// An unknown id's message, listing the known ones.
+/// An unknown id's message: the closest ids ("did you mean"), and the known ones.
 pub fn unknown(id: &str) -> String {
     let known: Vec<&str> = SETTINGS.iter().map(|s| s.id).collect();
-    format!("unknown parameter \"{id}\" (known: {})", known.join(", "))
+    let names = SETTINGS
+        .iter()
+        .map(|s| s.id)
+        .chain(SETTINGS.iter().map(|s| s.name));
+    let hint: Vec<&str> = did_you_mean(id, names)
+        .map(|i| known[i % known.len()])
+        .collect();
+    format!(
+        "unknown parameter \"{id}\"{} (known: {})",
+        suggestion(&hint),
+        known.join(", ")
+    )
+}
+
+/// "; did you mean "x"?" or "; did you mean "x" or "y"?" (nothing for no candidates);
+/// duplicates are dropped.
+pub fn suggestion(candidates: &[&str]) -> String {
+    let mut unique: Vec<&str> = Vec::new();
+    for c in candidates {
+        if !unique.contains(c) {
+            unique.push(c);
+        }
+    }
+    if unique.is_empty() {
+        return String::new();
+    }
+    let quoted: Vec<String> = unique.iter().map(|c| format!("\"{c}\"")).collect();
+    format!("; did you mean {}?", quoted.join(" or "))
+}
+
+/// The positions of the candidates closest to what a user typed, best first, at most three:
+/// compared folded ([`fold`]), by the edit distance (insertions, deletions, substitutions and
+/// swaps of neighbours) to the whole candidate or to its start as long as the typed text, so a
+/// misspelt start finds the long name ("dramaa" -> "drama_under_score"). Only candidates within
+/// one edit per three letters typed (at least one) count; none when nothing is that close.
+pub fn did_you_mean<'a>(
+    typed: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> impl Iterator<Item = usize> {
+    let typed = fold(typed);
+    let limit = (typed.chars().count() / 3).max(1);
+    let mut scored: Vec<(usize, usize)> = candidates
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let c = fold(c);
+            let start: String = c.chars().take(typed.chars().count()).collect();
+            let d = edit_distance(&typed, &c).min(edit_distance(&typed, &start) + 1);
+            (d <= limit && !typed.is_empty()).then_some((d, i))
+        })
+        .collect();
+    scored.sort();
+    let best = scored.first().map_or(0, |s| s.0);
+    scored
+        .into_iter()
+        .take_while(move |s| s.0 == best)
+        .map(|s| s.1)
+        .take(3)
+}
+
+/// Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of
+/// neighbouring characters each count 1.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            d[i * w + j] = if i == 0 || j == 0 {
+                i + j
+            } else {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut best = (d[(i - 1) * w + j] + 1)
+                    .min(d[i * w + j - 1] + 1)
+                    .min(d[(i - 1) * w + j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    best = best.min(d[(i - 2) * w + j - 2] + 1);
+                }
+                best
+            };
+        }
+    }
+    d[a.len() * w + b.len()]
+}
+
+/// A number for messages: at most four decimals, trailing zeros dropped ("100", "0.25").
+fn num(x: f32) -> String {
+    let text = format!("{:.4}", x);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.into()
+    }
+}
+
+impl Unit {
+    /// The unit in words for messages: what a value may be written in.
+    pub fn word(self) -> &'static str {
+        match self {
+            Unit::Db => "dB",
+            Unit::Ms => "ms or s",
+            Unit::Percent => "%",
+            Unit::Hz => "Hz or kHz",
+        }
+    }
+
+    /// `value` written with its unit as a user would type it for [`Setting::parse`]: "-10dB",
+    /// "150ms", "0.8s" (from a second), "50%", "120Hz", "8kHz" (from 1 kHz).
+    pub fn example(self, value: f32) -> String {
+        match self {
+            Unit::Db => format!("{}dB", num(value)),
+            Unit::Ms if value >= 1_000.0 => format!("{}s", num(value / 1_000.0)),
+            Unit::Ms => format!("{}ms", num(value)),
+            Unit::Percent => format!("{}%", num(value)),
+            Unit::Hz if value >= 1_000.0 => format!("{}kHz", num(value / 1_000.0)),
+            Unit::Hz => format!("{}Hz", num(value)),
+        }
+    }
 }
 
 /// A rule between settings that no single range can express.
@@ -1052,6 +1385,131 @@ mod tests {
         assert_eq!(p.mix_pct, 40.0);
         find("stereo_mode").unwrap().set(&mut p, 1.0).unwrap();
         assert_eq!(p.stereo_mode, StereoMode::MidSide);
+    }
+
+    #[test]
+    fn finds_ids_in_any_case_and_by_display_name() {
+        for typed in [
+            "stereo_mode",
+            "Stereo_Mode",
+            "STEREO-MODE",
+            "Stereo Mode",
+            "stereo mode",
+        ] {
+            assert_eq!(find(typed).map(|s| s.id), Some("stereo_mode"), "{typed}");
+        }
+        assert_eq!(find("DEPTH").map(|s| s.id), Some("depth"));
+        assert_eq!(find("Focus High").map(|s| s.id), Some("focus_high"));
+        assert_eq!(find("focus-low").map(|s| s.id), Some("focus_low"));
+        assert_eq!(find("Link").map(|s| s.id), Some("link_group"));
+        assert!(find("loudness").is_none());
+    }
+
+    #[test]
+    fn unknown_ids_suggest_the_closest() {
+        let e = unknown("dept");
+        assert!(
+            e.starts_with("unknown parameter \"dept\"; did you mean \"depth\"?"),
+            "{e}"
+        );
+        assert!(unknown("streo_mode").contains("did you mean \"stereo_mode\"?"));
+        assert!(unknown("relase").contains("did you mean \"release\"?"));
+        // Both Focus edges start alike: both are offered.
+        let e = unknown("focus");
+        assert!(e.contains("\"focus_low\" or \"focus_high\""), "{e}");
+        let e = unknown("xyzzy");
+        assert!(
+            !e.contains("did you mean") && e.contains("known: depth,"),
+            "{e}"
+        );
+        assert_eq!(edit_distance("hold", "hodl"), 1);
+        assert_eq!(edit_distance("depth", "dpth"), 1);
+        assert_eq!(edit_distance("", "mix"), 3);
+        let presets = [
+            "drama_under_score",
+            "documentary_vo_over_music",
+            "trailer_promo",
+        ];
+        assert_eq!(did_you_mean("dramaa", presets).collect::<Vec<_>>(), [0]);
+        assert_eq!(
+            did_you_mean("trailer promo", presets).collect::<Vec<_>>(),
+            [2]
+        );
+        assert_eq!(did_you_mean("zzz", presets).count(), 0);
+    }
+
+    #[test]
+    fn reads_units_as_users_write_them() {
+        let parse = |id: &str, text: &str| find(id).unwrap().parse(text);
+        assert_eq!(parse("threshold", "-40dBFS"), Ok(-40.0));
+        assert_eq!(parse("threshold", "-40 dBFS"), Ok(-40.0));
+        assert_eq!(parse("threshold", "-40 dB"), Ok(-40.0));
+        assert_eq!(parse("depth", "-12"), Ok(-12.0));
+        assert_eq!(parse("release", "0.3s"), Ok(300.0));
+        assert_eq!(parse("release", "300 ms"), Ok(300.0));
+        assert_eq!(parse("release", "1.5 sec"), Ok(1_500.0));
+        assert_eq!(parse("mix", "50%"), Ok(50.0));
+        assert_eq!(parse("mix", "50 %"), Ok(50.0));
+        assert_eq!(parse("focus_high", "6.5kHz"), Ok(6_500.0));
+        assert_eq!(parse("focus_high", "6.5 k"), Ok(6_500.0));
+        assert_eq!(parse("focus_low", "150"), Ok(150.0));
+        assert_eq!(parse("stereo_mode", "Mid/Side"), Ok(1.0));
+        assert_eq!(parse("stereo_mode", "mid-side"), Ok(1.0));
+        assert_eq!(parse("stereo_mode", "LINKED"), Ok(0.0));
+        assert_eq!(parse("mode", "Spectral"), Ok(1.0));
+        assert_eq!(parse("link_group", "3"), Ok(3.0));
+        assert_eq!(parse("bypass", "On"), Ok(1.0));
+        // 0 is 0 in every unit.
+        assert_eq!(parse("attack", "0"), Ok(0.0));
+        assert_eq!(parse("lfe", "0"), Ok(0.0));
+        let e = parse("depth", "-12ms").unwrap_err();
+        assert!(
+            e.contains("Depth is in dB") && e.contains("\"-10dB\""),
+            "{e}"
+        );
+        let e = parse("stereo_mode", "midsde").unwrap_err();
+        assert!(
+            e.contains("not one of linked, mid_side (Mid/Side); did you mean \"mid_side\"?"),
+            "{e}"
+        );
+        let e = parse("bypass", "maybe").unwrap_err();
+        assert!(e.contains("write on or off"), "{e}");
+    }
+
+    #[test]
+    fn bare_times_and_shares_are_refused_with_what_to_write() {
+        let parse = |id: &str, text: &str| find(id).unwrap().parse(text).unwrap_err();
+        assert_eq!(
+            parse("lookahead", "0.1"),
+            "lookahead: \"0.1\" needs a unit (Lookahead is a time, in ms or s): write \"0.1ms\" \
+             for 0.1 ms or \"0.1s\" for 100 ms"
+        );
+        // Only the readings inside the range are offered.
+        assert_eq!(
+            parse("release", "800"),
+            "release: \"800\" needs a unit (Release is a time, in ms or s): write \"800ms\""
+        );
+        assert_eq!(
+            parse("mix", "0.5"),
+            "mix: \"0.5\" needs a unit (Mix is a share, in %): write \"50%\" if 0.5 is a \
+             fraction or \"0.5%\" if 0.5 is a percentage"
+        );
+        assert_eq!(
+            parse("mix", "50"),
+            "mix: \"50\" needs a unit (Mix is a share, in %): write \"50%\""
+        );
+        assert!(parse("hold", "9000").contains("outside its range 0..2000 ms either way"));
+        // A frequency typed in kHz without the unit: out of range, with the fix.
+        let e = parse("focus_high", "8");
+        assert!(
+            e.contains("outside its range") && e.contains("write \"8kHz\""),
+            "{e}"
+        );
+        // The plugin's host fields show the unit, so they keep reading bare numbers in it.
+        assert_eq!(parse_number("0.1", " ms"), Some(0.1));
+        assert_eq!(parse_number("50", " %"), Some(50.0));
+        assert_eq!(parse_number("-40 dBFS", " dB"), Some(-40.0));
+        assert_eq!(parse_number("-40 ms", " dB"), None);
     }
 
     #[test]

@@ -12,15 +12,16 @@ pub enum Container {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Format {
     pub container: Container,
-    /// Bits per sample (FLAC: any depth the stream declares; WAV: 16, 24 or 32).
+    /// Bits per sample (FLAC: any depth the stream declares; WAV: 8, 16, 24 or 32 integer,
+    /// 32 or 64 float; for WAVE_FORMAT_EXTENSIBLE the valid bits, e.g. 24 in 32-bit words).
     pub bits_per_sample: u32,
-    /// IEEE float samples (WAV 32-bit float only); integer otherwise.
+    /// IEEE float samples (WAV 32 or 64-bit float only); integer otherwise.
     pub float: bool,
 }
 
 impl Format {
     /// The WAV encoding with the same samples, if there is one (FLAC 16/24-bit map onto the
-    /// integer WAV formats).
+    /// integer WAV formats; 8-bit and 64-bit float have none).
     pub fn sample_format(&self) -> Option<SampleFormat> {
         match (self.float, self.bits_per_sample) {
             (true, 32) => Some(SampleFormat::Float32),
@@ -42,7 +43,7 @@ impl Format {
     }
 }
 
-/// The WAV encodings written (and the ones read from WAV files).
+/// The WAV encodings written (the reader also takes 8-bit and 64-bit float).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SampleFormat {
     Int16,

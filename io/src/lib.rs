@@ -1,24 +1,31 @@
 //! # underscore-io
 //!
 //! The one audio-file layer of Underscore's tools (the renderer, the scene renders, the editor
-//! picture, the examples and the tests): WAV and FLAC in, WAV out, streaming in constant
-//! memory, with errors that name the file and the problem.
+//! picture, the examples and the tests): WAV (RIFF, RF64/BW64) and FLAC in, WAV out,
+//! streaming in constant memory, with errors that name the file and the problem, and the
+//! Broadcast WAV metadata (`bext`, `iXML`) carried from inputs to outputs.
 //!
-//! * [`AudioReader`]: opens a WAV (16/24/32-bit integer or 32-bit float) or FLAC file (any bit
-//!   depth), checks its header (a WAV shorter than its header announces is refused at once),
-//!   then reads planar `f32` blocks (`read(&mut planar, frames) -> n`).
+//! * [`AudioReader`]: opens a WAV (8/16/24/32-bit integer or 32/64-bit float, plain or
+//!   WAVE_FORMAT_EXTENSIBLE, RIFF or RF64/BW64) or FLAC file (any bit depth), checks its
+//!   header (a WAV shorter than its header announces is refused at once), then reads planar
+//!   `f32` blocks (`read(&mut planar, frames) -> n`); [`AudioReader::metadata`] gives the
+//!   file's `bext` and `iXML` ([`Metadata`], [`Bext`]).
 //! * [`WavWriter`]: writes planar `f32` blocks as 16/24/32-bit integer or 32-bit float WAV
 //!   through `<target>.tmp-<pid>`, renamed into place by `finish`; dropped unfinished, it
 //!   removes the temporary file. Integer output is rounded, clipped samples are counted.
+//!   [`WavWriter::create_with`] writes `bext` and `iXML` before the audio and finishes a file
+//!   past 4 GiB as RF64 ([`WavOptions`]).
 //! * [`read_audio`], [`write_wav`]: a whole file at once ([`Audio`]), on top of the two.
 //! * [`write_atomically`]: any small file (report, JSON) through a temporary file.
 //! * [`Error`]: path, problem, and whether it was [`ErrorKind::Input`] or
 //!   [`ErrorKind::Output`].
-//! * [`testing::write_flac_verbatim`]: uncompressed FLAC files for tests.
+//! * [`testing::write_flac_verbatim`]: uncompressed FLAC files for tests; [`testing::riff`],
+//!   [`testing::rf64`] and friends: WAV files laid out byte by byte for tests.
 
 mod error;
 mod flac;
 mod format;
+mod metadata;
 mod reader;
 pub mod testing;
 mod wav;
@@ -28,8 +35,9 @@ use std::path::Path;
 
 pub use error::{Error, ErrorKind, Result};
 pub use format::{Container, Format, SampleFormat};
+pub use metadata::{Bext, LOUDNESS_NOT_SET, Metadata};
 pub use reader::AudioReader;
-pub use writer::{WavWriter, temp_path, write_atomically};
+pub use writer::{WavOptions, WavWriter, temp_path, write_atomically};
 
 /// Frames per block when whole files are read or written.
 const BLOCK_FRAMES: usize = 8_192;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::flac::FlacDecoder;
 use crate::format::Format;
+use crate::metadata::Metadata;
 use crate::wav::WavDecoder;
 
 /// Read buffer, bytes: large sequential reads, a fixed amount of memory.
@@ -31,12 +32,15 @@ pub struct AudioReader {
     frames: u64,
     format: Format,
     frames_read: u64,
+    metadata: Metadata,
     decoder: Decoder,
 }
 
 impl AudioReader {
-    /// Opens `path`, WAV (16/24/32-bit integer or 32-bit float PCM) or FLAC (any bit depth),
-    /// recognised by its first bytes; every problem is an [`Error`] naming the file.
+    /// Opens `path`, WAV (8/16/24/32-bit integer or 32/64-bit float, plain or
+    /// WAVE_FORMAT_EXTENSIBLE, RIFF or RF64/BW64) or FLAC (any bit depth), recognised by its
+    /// first bytes; every problem is an [`Error`] naming the file. A WAV's `bext` and `iXML`
+    /// chunks are kept ([`Self::metadata`]).
     pub fn open(path: &Path) -> Result<Self> {
         let fail = |problem: String| Error::input(path, problem);
         let file = File::open(path).map_err(|e| match e.kind() {
@@ -58,18 +62,21 @@ impl AudioReader {
         // name promises (a WAV's by default).
         let is_flac = if magic.starts_with(b"fLaC") {
             true
-        } else if magic.starts_with(b"RIFF") {
+        } else if [b"RIFF", b"RF64", b"BW64"]
+            .iter()
+            .any(|m| magic.starts_with(*m))
+        {
             false
         } else {
             path.extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("flac"))
         };
-        let (decoder, header) = if is_flac {
+        let (decoder, header, metadata) = if is_flac {
             let (d, h) = FlacDecoder::open(reader).map_err(fail)?;
-            (Decoder::Flac(d), h)
+            (Decoder::Flac(d), h, Metadata::default())
         } else {
-            let (d, h) = WavDecoder::open(path, reader, meta.len()).map_err(fail)?;
-            (Decoder::Wav(d), h)
+            let (d, h, m) = WavDecoder::open(reader, meta.len()).map_err(fail)?;
+            (Decoder::Wav(d), h, m)
         };
         if header.channels == 0 {
             return Err(fail("the header declares no channels".into()));
@@ -81,6 +88,7 @@ impl AudioReader {
             frames: header.frames,
             format: header.format,
             frames_read: 0,
+            metadata,
             decoder,
         })
     }
@@ -108,6 +116,11 @@ impl AudioReader {
     /// Container and sample encoding.
     pub fn format(&self) -> Format {
         self.format
+    }
+
+    /// The file's BWF metadata (`bext`, `iXML`); empty for FLAC and plain WAV files.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
     }
 
     /// The file being read.

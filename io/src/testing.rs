@@ -1,7 +1,9 @@
 //! Test files: an uncompressed FLAC writer, so tests can make FLAC files of any bit depth
-//! without an encoder installed (the files are valid FLAC, only not compressed).
+//! without an encoder installed (the files are valid FLAC, only not compressed), and WAV
+//! builders ([`chunk`], [`riff`], [`fmt`], [`rf64`]), so tests can lay out WAV, RF64 and BWF
+//! files byte by byte as other software writes them, whatever this crate's writer does.
 //!
-//! Each frame holds [`FRAME_FRAMES`] frames in VERBATIM subframes, with the sample size in
+//! Each FLAC frame holds [`FRAME_FRAMES`] frames in VERBATIM subframes, with the sample size in
 //! every frame header and the total length in STREAMINFO, as the FLAC format specification
 //! describes; the MD5 signature is left zero ("not computed").
 
@@ -178,4 +180,72 @@ pub fn write_flac_verbatim(
         out.put(crc as u64, 16);
     }
     std::fs::write(path, &out.bytes).map_err(|e| Error::output(path, format!("cannot write: {e}")))
+}
+
+/// RIFF chunk `id` with `body`, and the pad byte of an odd size (the size field stays odd).
+pub fn chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut c = id.to_vec();
+    c.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    c.extend_from_slice(body);
+    if body.len() % 2 == 1 {
+        c.push(0);
+    }
+    c
+}
+
+/// A RIFF/WAVE file of `chunks` (each made by [`chunk`]), in that order.
+pub fn riff(chunks: &[Vec<u8>]) -> Vec<u8> {
+    let body: Vec<u8> = chunks.concat();
+    let mut f = b"RIFF".to_vec();
+    f.extend_from_slice(&(body.len() as u32 + 4).to_le_bytes());
+    f.extend_from_slice(b"WAVE");
+    f.extend_from_slice(&body);
+    f
+}
+
+/// A plain `fmt ` chunk body (16 bytes): format `tag` (1 integer PCM, 3 IEEE float),
+/// `channels`, `rate_hz`, `bits` per sample in `container_bytes` per sample.
+pub fn fmt(tag: u16, channels: u16, rate_hz: u32, bits: u16, container_bytes: u16) -> Vec<u8> {
+    let align = channels * container_bytes;
+    let mut b = Vec::new();
+    b.extend_from_slice(&tag.to_le_bytes());
+    b.extend_from_slice(&channels.to_le_bytes());
+    b.extend_from_slice(&rate_hz.to_le_bytes());
+    b.extend_from_slice(&(rate_hz * align as u32).to_le_bytes());
+    b.extend_from_slice(&align.to_le_bytes());
+    b.extend_from_slice(&bits.to_le_bytes());
+    b
+}
+
+/// An RF64 (`tag` `RF64`) or BW64 (`BW64`) file: `ds64` first with the 64-bit RIFF and data
+/// sizes and the frame count (data bytes over the block align of `fmt_body`), then `fmt `,
+/// the chunks `before` (e.g. metadata), and `data` with the 32-bit size 0xFFFFFFFF.
+pub fn rf64(tag: &[u8; 4], fmt_body: &[u8], data: &[u8], before: &[Vec<u8>]) -> Vec<u8> {
+    let fmt_chunk = chunk(b"fmt ", fmt_body);
+    let before: Vec<u8> = before.concat();
+    let pad = data.len() % 2;
+    let riff_bytes = 4 + 36 + fmt_chunk.len() + before.len() + 8 + data.len() + pad;
+    let align = fmt_body
+        .get(12..14)
+        .map_or(0, |a| u16::from_le_bytes([a[0], a[1]]) as usize);
+    let frames = data.len().checked_div(align).unwrap_or(0);
+    let mut ds64 = Vec::new();
+    ds64.extend_from_slice(&(riff_bytes as u64).to_le_bytes());
+    ds64.extend_from_slice(&(data.len() as u64).to_le_bytes());
+    ds64.extend_from_slice(&(frames as u64).to_le_bytes());
+    ds64.extend_from_slice(&0u32.to_le_bytes()); // no table entries
+    let mut f = tag.to_vec();
+    f.extend_from_slice(&u32::MAX.to_le_bytes());
+    f.extend_from_slice(b"WAVE");
+    f.extend_from_slice(&chunk(b"ds64", &ds64));
+    f.extend_from_slice(&fmt_chunk);
+    f.extend_from_slice(&before);
+    f.extend_from_slice(b"data");
+    f.extend_from_slice(&u32::MAX.to_le_bytes());
+    f.extend_from_slice(data);
+    if pad == 1 {
+        f.push(0);
+    }
+    debug_assert_eq!(f.len(), riff_bytes + 8);
+    f
 }

@@ -26,6 +26,9 @@ pub struct SharedAnalysis {
     pub link_other_rate: AtomicUsize,
     /// Whether the last frame was decided with other members.
     pub link_linked: AtomicBool,
+    /// Linked without a key of its own: the slot of the member whose dialogue this instance
+    /// follows ([`NO_SLOT`]: it decides on its own key, or is not linked).
+    pub link_followed: AtomicUsize,
     /// The host's track name (from the editor's track-info callback, main thread), as
     /// `link::encode_name` words, so the audio thread can hand it to the link group without
     /// allocating; the version counts changes.
@@ -45,6 +48,7 @@ impl Default for SharedAnalysis {
             link_slot: AtomicUsize::new(NO_SLOT),
             link_other_rate: AtomicUsize::new(0),
             link_linked: AtomicBool::new(false),
+            link_followed: AtomicUsize::new(NO_SLOT),
             track_name: std::array::from_fn(|_| AtomicU32::new(0)),
             track_name_len: AtomicUsize::new(0),
             track_name_version: AtomicU32::new(0),

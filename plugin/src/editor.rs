@@ -1,19 +1,28 @@
-//! The editor (GUI), drawn with egui: a top bar (preset, Mode, Bypass, Scale), the masking
-//! overlap view, the gain-reduction history with meters, and every parameter. The window is
-//! resizable (corner handle or the host's frame) and scalable; both persist with the session
-//! ([`window`]).
+//! The editor (GUI), drawn with egui: a top bar (preset, Mode, Bypass, Scale), a status line
+//! (what the sidechain carries, the bed layout, the latency reported to the host) with a banner
+//! when no dialogue reaches the sidechain ([`key_status`]), the masking overlap view, the
+//! gain-reduction history with meters on dB scales, and every parameter (choices as toggles or
+//! menus; settings that do nothing on this bed or in this Mode greyed out, [`applies`]). The
+//! window is resizable (corner handle or the host's frame) and scalable; both persist with the
+//! session ([`window`]).
 //!
 //! Everything the audio thread hands over comes through atomics ([`SharedAnalysis`],
 //! [`SharedMeters`]); the editor never blocks the audio thread. History and ballistics live here,
 //! on the GUI thread.
 
+pub mod applies;
+pub mod choice;
 mod history;
 mod host;
+pub mod key_status;
 pub mod link_view;
 mod preset_bar;
 mod slider;
 mod views;
 pub mod window;
+
+#[cfg(test)]
+mod headless_tests;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -25,14 +34,16 @@ use nice_plug::prelude::*;
 use nice_plug_egui::NiceEguiApp;
 use nice_plug_egui::baseview::WindowSize;
 use nice_plug_egui::resizable_window::ResizableWindow;
-use underscore_dsp::settings::{Choice, Group, Mode, SETTINGS};
+use underscore_dsp::settings::{Choice, Group, Mode, SETTINGS, Setting};
 use underscore_dsp::spectral::{BandAnalysis, SpeechBandRatio};
 
-use crate::meters::SharedMeters;
+use crate::analysis::NO_SLOT;
+use crate::meters::{Setup, SharedMeters};
 use crate::params::HostChoice;
 use crate::{SharedAnalysis, UnderscoreParams};
 use history::{Ballistics, History, METER_FLOOR_DB};
 pub use host::{PluginEditor, PluginEditorHandle};
+use key_status::{KeyCheck, KeyStatus};
 use window::{MIN_HEIGHT_PT, MIN_WIDTH_PT, SCALES_PCT, WindowState};
 
 /// Okabe-Ito colours (safe for the common colour-vision deficiencies) and neutral greys.
@@ -51,6 +62,10 @@ mod palette {
     pub const PLOT_BG: Color32 = Color32::from_rgb(0xFA, 0xFA, 0xF7);
     pub const TEXT: Color32 = Color32::from_rgb(0x20, 0x20, 0x20);
     pub const TEXT_DIM: Color32 = Color32::from_rgb(0x60, 0x60, 0x60);
+    /// The no-dialogue banner: a pale vermillion ground, a darker vermillion for its title
+    /// (7:1 contrast on the ground).
+    pub const WARNING_BG: Color32 = Color32::from_rgb(0xFC, 0xE9, 0xDC);
+    pub const REDUCTION_TEXT: Color32 = Color32::from_rgb(0x8A, 0x30, 0x00);
 
     pub fn grid() -> Stroke {
         Stroke::new(1.0, Color32::from_rgb(0xDD, 0xDD, 0xDD))
@@ -83,9 +98,12 @@ pub struct UnderscoreEditor {
     previous_frame: Option<Instant>,
     /// Simulated frame time for headless runs ([`Self::set_frame_time`]).
     frame_time_override: Option<f64>,
-    /// Where each parameter's row (slider and value) was drawn in the last frame, and the part
-    /// of it that was visible; checked by the layout tests.
-    param_rows: Vec<(Rect, Rect)>,
+    /// Each parameter row of the last frame, as drawn; checked by the tests.
+    param_rows: Vec<RowRecord>,
+    /// The sidechain check ([`key_status`]).
+    key_check: KeyCheck,
+    /// The engine's set-up as last published (bed channels, rate, latency).
+    setup: Setup,
     bands: BandAnalysis,
     /// The dialogue-to-bed readout over the last few seconds of speech.
     speech_band_ratio: SpeechBandRatio,
@@ -121,6 +139,8 @@ impl UnderscoreEditor {
             previous_frame: None,
             frame_time_override: None,
             param_rows: Vec::with_capacity(32),
+            key_check: KeyCheck::default(),
+            setup: Setup::default(),
             bands: BandAnalysis::default(),
             speech_band_ratio: SpeechBandRatio::new(Some(RATIO_MEMORY_SNAPSHOTS)),
             analysis_version: 0,
@@ -153,6 +173,16 @@ impl UnderscoreEditor {
             self.speech_band_ratio.add(&self.bands);
         }
         let r = self.meters.take();
+        self.setup = self.meters.setup();
+        let link_group = self.params.link_group.value().0.group();
+        let followed = self.analysis.link_followed.load(Ordering::Relaxed);
+        let followed = match link_group {
+            Some(group) if followed != NO_SLOT => {
+                Some((link_view::member_name(group, followed), group))
+            }
+            _ => None,
+        };
+        self.key_check.update(now, &r, followed, link_group);
         self.history.push(now, &r);
         if r.blocks > 0 {
             self.input.update(r.input_peak_db.max(METER_FLOOR_DB), dt);
@@ -166,11 +196,17 @@ impl UnderscoreEditor {
     }
 
     fn top_bar(&mut self, ui: &mut Ui, setter: &ParamSetter) {
+        // Below this width the title and the Scale label give way, and the preset menu
+        // narrows, so Mode, Bypass and Scale stay whole down to the minimum width.
+        let narrow = ui.available_width() < TOP_BAR_FULL_WIDTH;
         ui.horizontal(|ui| {
-            ui.label(RichText::new("Underscore").strong().size(16.0));
-            ui.separator();
+            if !narrow {
+                ui.label(RichText::new("Underscore").strong().size(16.0));
+                ui.separator();
+            }
             ui.label("Preset:");
-            self.preset_bar.ui(ui, &self.params, setter);
+            let preset_width = if narrow { 140.0 } else { 190.0 };
+            self.preset_bar.ui(ui, &self.params, setter, preset_width);
             ui.separator();
             ui.label("Mode:");
             let mode = self.params.mode.value().0;
@@ -211,13 +247,13 @@ impl UnderscoreEditor {
                 setter.end_set_parameter(&self.params.bypass);
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                self.scale_choice(ui);
+                self.scale_choice(ui, !narrow);
             });
         });
     }
 
     /// The Scale menu (right end of the top bar).
-    fn scale_choice(&self, ui: &mut Ui) {
+    fn scale_choice(&self, ui: &mut Ui, labelled: bool) {
         let current = self.window.layout().scale_pct;
         let mut chosen = current;
         egui::ComboBox::from_id_salt("scale")
@@ -234,7 +270,9 @@ impl UnderscoreEditor {
                  Drag the bottom-right corner to resize the window. Both are saved with the \
                  session.",
             );
-        ui.label("Scale:");
+        if labelled {
+            ui.label("Scale:");
+        }
         if chosen != current {
             self.set_scale_pct(ui.ctx(), chosen);
         }
@@ -284,13 +322,35 @@ impl UnderscoreEditor {
             spacing.button_padding.y = 0.0;
         }
         let row_spacing = if compact { 1.0 } else { 3.0 };
-        let row = |ui: &mut Ui, param: &dyn ParamRow, tip: &str| {
-            ui.label(param.name());
+        let engine_params = p.engine_params();
+        let bed_channels = self.setup.bed_channels;
+        let row = |ui: &mut Ui, setting: &Setting, param: &dyn ParamRow| {
+            // Greyed out (disabled, still shown) where it does nothing, with the reason.
+            let why = applies::inapplicable(setting, &engine_params, bed_channels);
+            let enabled = why.is_none();
+            let why = why.unwrap_or_default();
+            let label = ui.add_enabled(enabled, egui::Label::new(param.name()));
+            if !enabled {
+                label.on_disabled_hover_text(&why);
+            }
             let response = ui
-                .horizontal(|ui| param.slider(ui, setter, slider_width).on_hover_text(tip))
+                .horizontal(|ui| {
+                    if !enabled {
+                        ui.disable();
+                    }
+                    param
+                        .widget(ui, setter, slider_width)
+                        .on_hover_text(setting.help)
+                        .on_disabled_hover_text(format!("{why}\n\n{}", setting.help))
+                })
                 .response;
             let visible = response.rect.intersect(ui.clip_rect());
-            rows.borrow_mut().push((response.rect, visible));
+            rows.borrow_mut().push(RowRecord {
+                id: setting.id,
+                rect: response.rect,
+                visible,
+                enabled,
+            });
             ui.end_row();
         };
         let group = |ui: &mut Ui, title: &str, add_rows: &dyn Fn(&mut Ui)| {
@@ -308,7 +368,7 @@ impl UnderscoreEditor {
                 group(ui, panel.title(), &|ui| {
                     for (setting, host) in SETTINGS.iter().zip(hosts) {
                         if setting.group == panel {
-                            row(ui, host.row(), setting.help);
+                            row(ui, setting, host.row());
                         }
                     }
                 });
@@ -330,29 +390,93 @@ impl UnderscoreEditor {
     }
 }
 
-/// Width of the parameter names' column, points.
 /// Memory of the editor's dialogue-to-bed readout, in analysis snapshots (one per drawn frame,
 /// about 60 a second): about 5 s of speech, long enough to read steadily over words and
 /// pauses, short enough to follow a change of scene.
 const RATIO_MEMORY_SNAPSHOTS: f32 = 300.0;
 
+/// The top bar's width with the title, the Scale label and the wide preset menu, points.
+const TOP_BAR_FULL_WIDTH: f32 = 880.0;
+
+/// Width of the parameter names' column, points.
 const LABEL_WIDTH: f32 = 84.0;
+/// Width of the value button after a slider, points (choices span slider and value).
+const VALUE_WIDTH: f32 = 64.0;
 /// Below this panel height the parameter rows tighten, points.
 const PARAMS_COMFORTABLE_HEIGHT: f32 = 500.0;
 
-/// A parameter shown as a labelled [`slider::ParamBar`], whatever its type.
-pub trait ParamRow {
-    fn name(&self) -> &str;
-    fn slider(&self, ui: &mut Ui, setter: &ParamSetter, width: f32) -> egui::Response;
+/// One parameter row as drawn in the last frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowRecord {
+    /// The setting's id.
+    pub id: &'static str,
+    /// Where the widget (slider and value, or the choices) was drawn.
+    pub rect: Rect,
+    /// The part of it inside the visible area.
+    pub visible: Rect,
+    /// Whether it could be used (else greyed out: it does nothing on this bed or Mode).
+    pub enabled: bool,
 }
 
-impl<P: Param> ParamRow for P {
+/// A parameter as an editor row: a number as a [`slider::ParamBar`] (slider and value), a
+/// choice or a switch as [`choice::choice`] (two values: a segmented toggle; more: a menu).
+pub trait ParamRow {
+    fn name(&self) -> &str;
+    /// Draws the widget; `slider_width` is the slider's part of the row (a choice spans the
+    /// slider and the value button).
+    fn widget(&self, ui: &mut Ui, setter: &ParamSetter, slider_width: f32) -> egui::Response;
+}
+
+impl ParamRow for FloatParam {
     fn name(&self) -> &str {
         Param::name(self)
     }
 
-    fn slider(&self, ui: &mut Ui, setter: &ParamSetter, width: f32) -> egui::Response {
-        ui.add(slider::ParamBar::new(self, setter, width))
+    fn widget(&self, ui: &mut Ui, setter: &ParamSetter, slider_width: f32) -> egui::Response {
+        ui.add(slider::ParamBar::new(self, setter, slider_width))
+    }
+}
+
+/// The width a choice takes in a row: the slider's, the gap and the value button's.
+fn choice_width(ui: &Ui, slider_width: f32) -> f32 {
+    slider_width + ui.spacing().item_spacing.x + VALUE_WIDTH
+}
+
+impl ParamRow for BoolParam {
+    fn name(&self) -> &str {
+        Param::name(self)
+    }
+
+    fn widget(&self, ui: &mut Ui, setter: &ParamSetter, slider_width: f32) -> egui::Response {
+        let width = choice_width(ui, slider_width);
+        let current = usize::from(self.value());
+        let (response, clicked) =
+            choice::choice(ui, Param::name(self), &["Off", "On"], &[], current, width);
+        if let Some(i) = clicked {
+            setter.begin_set_parameter(self);
+            setter.set_parameter(self, i == 1);
+            setter.end_set_parameter(self);
+        }
+        response
+    }
+}
+
+impl<T: Choice> ParamRow for EnumParam<HostChoice<T>> {
+    fn name(&self) -> &str {
+        Param::name(self)
+    }
+
+    fn widget(&self, ui: &mut Ui, setter: &ParamSetter, slider_width: f32) -> egui::Response {
+        let width = choice_width(ui, slider_width);
+        let current = self.value().0.index();
+        let (response, clicked) =
+            choice::choice(ui, Param::name(self), T::NAMES, T::HELP, current, width);
+        if let Some(i) = clicked {
+            setter.begin_set_parameter(self);
+            setter.set_parameter(self, HostChoice(T::from_index(i)));
+            setter.end_set_parameter(self);
+        }
+        response
     }
 }
 
@@ -368,6 +492,7 @@ impl NiceEguiApp for UnderscoreEditor {
         egui_ctx.options_mut(|o| o.zoom_with_keyboard = false);
         self.gui = Some(nice_gui_ctx);
         self.history.clear();
+        self.key_check.clear();
         self.opened = Instant::now();
         self.last_frame = 0.0;
         self.previous_frame = None;
@@ -451,6 +576,13 @@ impl UnderscoreEditor {
 impl UnderscoreEditor {
     fn views(&mut self, ui: &mut Ui, setter: &ParamSetter) {
         let width = ui.available_width();
+        let top = ui.available_height();
+        self.status_line(ui);
+        if self.key_check.status().is_missing() {
+            self.no_dialogue_banner(ui);
+        }
+        // What the status line and banner took, out of the plots' share.
+        let used_above = top - ui.available_height();
         let p = &self.params;
         let spectral = p.mode.value().0 == Mode::Spectral;
         ui.horizontal(|ui| {
@@ -468,7 +600,8 @@ impl UnderscoreEditor {
         );
         // The overlap view takes a little over half of the plot height, the history the rest
         // (each stretches with the window). Rows of text around them: about 5 x 22 points.
-        let plots_height = (ui.available_height() - 112.0).max(220.0);
+        // At the minimum size with the no-dialogue banner both plots shrink to fit.
+        let plots_height = (top - used_above - 112.0).max(140.0);
         views::overlap_view(
             ui,
             vec2(width, (plots_height * 0.55).round()),
@@ -513,8 +646,8 @@ impl UnderscoreEditor {
             );
             legend(ui, palette::SPEECH, "speech detected");
         });
-        let meters_width = 3.0 * (40.0 + ui.spacing().item_spacing.x);
-        let height = (ui.available_height() - 4.0).max(120.0);
+        let meters_width = views::METER_STRIP_WIDTH + ui.spacing().item_spacing.x;
+        let height = (ui.available_height() - 4.0).max(60.0);
         ui.horizontal(|ui| {
             let now = self.last_frame;
             views::history_view(
@@ -525,36 +658,116 @@ impl UnderscoreEditor {
                 p.threshold_db.value(),
                 underscore_dsp::speech::on_probability(p.sensitivity_pct.value()),
             );
-            views::bar_meter(
+            views::meter_strip(
                 ui,
-                vec2(40.0, height),
-                "IN",
+                vec2(views::METER_STRIP_WIDTH, height),
                 &self.input,
-                -METER_FLOOR_DB.max(-60.0),
-                false,
-                palette::BED.gamma_multiply(0.7),
-            );
-            views::bar_meter(
-                ui,
-                vec2(40.0, height),
-                "GR",
-                &self.reduction,
-                views::GR_RANGE_DB,
-                true,
-                palette::REDUCTION,
-            );
-            views::bar_meter(
-                ui,
-                vec2(40.0, height),
-                "OUT",
                 &self.output,
-                -METER_FLOOR_DB.max(-60.0),
-                false,
-                palette::BED,
+                &self.reduction,
             );
         });
     }
+
+    /// One line: what the sidechain carries now, the bed layout and the latency the plugin
+    /// reports to the host.
+    fn status_line(&self, ui: &mut Ui) {
+        let status = self.key_check.status();
+        let colour = match status {
+            KeyStatus::Present => palette::SPEECH,
+            KeyStatus::Following { .. } => palette::DIALOGUE,
+            KeyStatus::Missing { .. } => palette::REDUCTION,
+            _ => palette::TEXT_DIM,
+        };
+        ui.horizontal(|ui| {
+            let (dot, _) = ui.allocate_exact_size(vec2(10.0, 10.0), egui::Sense::hover());
+            ui.painter().circle_filled(dot.center(), 4.5, colour);
+            ui.label(RichText::new("Sidechain:").strong());
+            ui.label(RichText::new(status.summary()).color(colour))
+                .on_hover_text(format!(
+                    "What reaches the sidechain input \"{}\". Underscore ducks only while it \
+                     hears dialogue there (or, in a link group, on another member's). It says \
+                     \"no dialogue\" after {:.0} s of the bed playing over a silent sidechain.",
+                    crate::KEY_PORT_NAME,
+                    key_status::NO_KEY_AFTER_S
+                ));
+            let setup = self.setup;
+            let (latency, layout) = if setup.known() {
+                (
+                    format!(
+                        "Latency {} samples ({:.1} ms)",
+                        setup.latency_samples,
+                        setup.latency_ms()
+                    ),
+                    format!(
+                        "Bed {} · {}",
+                        applies::layout_name(setup.bed_channels),
+                        underscore_dsp::settings::Unit::Hz.display(setup.sample_rate_hz)
+                    ),
+                )
+            } else {
+                ("Latency: not active yet".to_owned(), String::new())
+            };
+            // Right-aligned in the room left; the bed layout gives way first on narrow windows.
+            let width_of = |text: &str| {
+                let font = egui::TextStyle::Body.resolve(ui.style());
+                ui.painter()
+                    .layout_no_wrap(text.to_owned(), font, palette::TEXT)
+                    .size()
+                    .x
+            };
+            let gap = ui.spacing().item_spacing.x;
+            let room = ui.available_width();
+            let show_layout =
+                !layout.is_empty() && width_of(&latency) + gap + width_of(&layout) + gap < room;
+            // Last resort (a long "following ..." at the minimum width): the milliseconds only.
+            let latency = if width_of(&latency) + gap < room || !setup.known() {
+                latency
+            } else {
+                format!("{:.1} ms", setup.latency_ms())
+            };
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.label(RichText::new(latency).color(palette::TEXT))
+                    .on_hover_text(
+                        "The delay Underscore reports to the host: Lookahead, plus one FFT \
+                         window in Spectral mode. Hosts with delay compensation play every \
+                         other track that much later, so the bed stays in sync.",
+                    );
+                if show_layout {
+                    ui.label(RichText::new(layout).color(palette::TEXT_DIM))
+                        .on_hover_text(
+                            "The bed's channels and sample rate, as the host set them up. \
+                             Settings for other layouts are greyed out.",
+                        );
+                }
+            });
+        });
+    }
+
+    /// The banner shown while no dialogue reaches the sidechain: nothing ducks.
+    fn no_dialogue_banner(&self, ui: &mut Ui) {
+        let Some(advice) = self.key_check.status().advice() else {
+            return;
+        };
+        egui::Frame::new()
+            .fill(palette::WARNING_BG)
+            .stroke(egui::Stroke::new(1.0, palette::REDUCTION))
+            .corner_radius(3.0)
+            .inner_margin(egui::Margin::symmetric(8, 4))
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.label(
+                    RichText::new(BANNER_TITLE)
+                        .strong()
+                        .color(palette::REDUCTION_TEXT),
+                );
+                ui.label(RichText::new(advice).size(11.5).color(palette::TEXT));
+            });
+        ui.add_space(2.0);
+    }
 }
+
+/// The banner's first line.
+pub const BANNER_TITLE: &str = "No dialogue on the sidechain: nothing ducks";
 
 fn legend(ui: &mut Ui, colour: Color32, text: &str) {
     let (rect, _) = ui.allocate_exact_size(vec2(12.0, 12.0), egui::Sense::hover());
@@ -576,7 +789,7 @@ mod tests {
 
     /// Runs the whole editor headless at `width` x `height` points for a few frames (panels
     /// settle in the second) and returns the parameter rows of the last one.
-    fn layout_at(width: f32, height: f32) -> Vec<(Rect, Rect)> {
+    fn layout_at(width: f32, height: f32) -> Vec<RowRecord> {
         let params = Arc::new(UnderscoreParams::default());
         let mut app = UnderscoreEditor::new(
             params,
@@ -617,7 +830,7 @@ mod tests {
                 .count();
             assert_eq!(rows.len(), shown, "{width}x{height}: parameter rows drawn");
             let window = Rect::from_min_size(Pos2::ZERO, vec2(width, height));
-            for (i, (rect, visible)) in rows.iter().enumerate() {
+            for (i, RowRecord { rect, visible, .. }) in rows.iter().enumerate() {
                 assert!(
                     window.contains_rect(*rect),
                     "{width}x{height}: row {i} at {rect:?} leaves the window"

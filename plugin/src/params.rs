@@ -44,9 +44,9 @@ impl<T: Choice> Enum for HostChoice<T> {
     }
 }
 
-/// A numeric setting as a host parameter: its range and skew, its unit after the value with
-/// the unit's decimals (Hz as "150.00 Hz" / "8.00 kHz"), typed text read with
-/// [`settings::parse_number`].
+/// A numeric setting as a host parameter: its range and skew, shown with its unit
+/// ([`Unit::display`]: "-12.0 dB", "250 ms", "1.5 s", "120 Hz", "6.5 kHz"), typed text read
+/// with [`settings::parse_number`].
 fn number_param(spec: &NumberSpec) -> FloatParam {
     let (min, max) = (spec.min, spec.max);
     let range = match spec.skew {
@@ -58,18 +58,12 @@ fn number_param(spec: &NumberSpec) -> FloatParam {
         },
     };
     let param = FloatParam::new(spec.name, spec.default, range);
-    let param = match spec.unit {
-        Unit::Hz => param
-            .with_value_to_string(formatters::v2s_f32_hz_then_khz(Unit::Hz.digits()))
-            .with_string_to_value(formatters::s2v_f32_hz_then_khz()),
-        unit => {
-            let (digits, suffix) = (unit.digits(), unit.suffix());
-            param
-                .with_unit(suffix)
-                .with_value_to_string(Arc::new(move |v| format!("{v:.digits$}")))
-                .with_string_to_value(Arc::new(move |s| settings::parse_number(s, suffix)))
-        }
-    };
+    // The text carries its unit (Unit::display: "250 ms", "1.5 s", "6.5 kHz"), so no
+    // separate unit suffix.
+    let unit: Unit = spec.unit;
+    let param = param
+        .with_value_to_string(Arc::new(move |v| unit.display(v)))
+        .with_string_to_value(Arc::new(move |s| settings::parse_number(s, unit.suffix())));
     if spec.automatable {
         param
     } else {
@@ -256,7 +250,8 @@ mod tests {
         assert_eq!(p.depth_db.to_string(), "-10.0 dB");
         assert_eq!(p.release_ms.to_string(), "500 ms");
         assert_eq!(p.mix_pct.to_string(), "100 %");
-        assert_eq!(p.focus_low_hz.to_string(), "120.00 Hz");
+        assert_eq!(p.focus_low_hz.to_string(), "120 Hz");
+        assert_eq!(p.focus_high_hz.to_string(), "8 kHz");
         assert_eq!(p.mode.to_string(), "Broadband");
         assert_eq!(p.engine_params(), EngineParams::default());
     }

@@ -215,6 +215,19 @@ impl Preset {
             .all(|info| info.same(info.get(&self.params), info.get(params)))
     }
 
+    /// What users type to pick it: the factory file stem (`drama_under_score`), a file's
+    /// stem, or for an unsaved preset the stem of its name.
+    pub fn id(&self) -> String {
+        match &self.origin {
+            Origin::Factory(stem) => stem.clone(),
+            Origin::File(path) => path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| self.file_stem()),
+            Origin::Unsaved => self.file_stem(),
+        }
+    }
+
     /// A file name for this preset: its name in lower case, words joined by `_`.
     pub fn file_stem(&self) -> String {
         slug(&self.name)
@@ -266,50 +279,77 @@ pub fn factory() -> Vec<Preset> {
         .collect()
 }
 
-/// Finds a preset by what a user types: a file path, a factory file stem
-/// (`drama_under_score`), a factory name (`Drama under score`, any case) or a unique start of
-/// a stem (`drama`).
-pub fn find(name_or_path: &str) -> Result<Preset, PresetError> {
+/// Whether `--preset`-style text names a file (a `.json` name, a path with a folder, or an
+/// existing file) rather than a preset by name. A file's problems are the file's; a name that
+/// matches no preset is the user's typing.
+pub fn is_file(name_or_path: &str) -> bool {
     let path = Path::new(name_or_path);
-    if name_or_path.ends_with(".json") || path.components().count() > 1 || path.exists() {
-        return Preset::load(path);
+    name_or_path.ends_with(".json") || path.components().count() > 1 || path.exists()
+}
+
+/// Finds a preset by what a user types: a file path ([`is_file`]), or a name: a factory or
+/// user preset's file stem (`drama_under_score`), its name (`Drama under score`, in any case,
+/// with spaces, `-` or `_` between the words), or a unique start of a stem or name (`drama`).
+/// Factory presets win over user presets of the same name. An unknown name's error offers the
+/// closest names ("did you mean") and lists the known ones.
+pub fn find(name_or_path: &str) -> Result<Preset, PresetError> {
+    if is_file(name_or_path) {
+        return Preset::load(Path::new(name_or_path));
     }
-    let wanted = slug(name_or_path);
-    let all = factory();
-    if let Some(p) = all
-        .iter()
-        .find(|p| p.file_stem() == wanted || slug_of(p) == wanted)
-    {
+    let mut all = factory();
+    all.extend(user().0);
+    find_in(name_or_path, &all)
+}
+
+/// [`find`] by name among `presets` (in priority order).
+pub fn find_in(name: &str, presets: &[Preset]) -> Result<Preset, PresetError> {
+    let wanted = settings::fold(name);
+    let keys = |p: &Preset| [settings::fold(&p.id()), settings::fold(&p.name)];
+    if let Some(p) = presets.iter().find(|p| keys(p).contains(&wanted)) {
         return Ok(p.clone());
     }
-    let starts: Vec<&Preset> = all
+    let mut starts: Vec<&Preset> = presets
         .iter()
-        .filter(|p| slug_of(p).starts_with(&wanted))
+        .filter(|p| !wanted.is_empty() && keys(p).iter().any(|k| k.starts_with(&wanted)))
         .collect();
+    starts.dedup_by_key(|p| p.id());
+    let ids: Vec<String> = presets.iter().map(Preset::id).collect();
+    let fail = |problem: String| PresetError {
+        origin: name.to_string(),
+        problem,
+    };
     match starts.as_slice() {
         [one] => Ok((*one).clone()),
-        _ => {
-            let names: Vec<String> = all.iter().map(slug_of).collect();
-            Err(PresetError {
-                origin: name_or_path.to_string(),
-                problem: format!(
-                    "{} factory preset (known: {})",
-                    if starts.is_empty() {
-                        "no such"
-                    } else {
-                        "more than one matching"
-                    },
-                    names.join(", ")
-                ),
-            })
+        [] => {
+            let names: Vec<String> = ids
+                .iter()
+                .cloned()
+                .chain(presets.iter().map(|p| p.name.clone()))
+                .collect();
+            let hint: Vec<&str> = settings::did_you_mean(name, names.iter().map(String::as_str))
+                .map(|i| ids[i % ids.len()].as_str())
+                .collect();
+            Err(fail(format!(
+                "no such preset{} (known: {}; `underscore presets` lists them)",
+                settings::suggestion(&hint),
+                ids.join(", ")
+            )))
+        }
+        many => {
+            let matching: Vec<String> = many.iter().map(|p| p.id()).collect();
+            Err(fail(format!(
+                "more than one preset starts so ({}); type more of the name",
+                matching.join(", ")
+            )))
         }
     }
 }
 
-fn slug_of(p: &Preset) -> String {
-    match &p.origin {
-        Origin::Factory(stem) => stem.clone(),
-        _ => p.file_stem(),
+/// The user presets (every `*.json` in [`user_dir`]) and the files there that failed.
+pub fn user() -> (Vec<Preset>, Vec<PresetError>) {
+    match user_dir() {
+        Some(dir) => load_dir(&dir),
+        None => (Vec::new(), Vec::new()),
     }
 }
 
@@ -507,6 +547,42 @@ mod tests {
         assert_eq!(find(&first.name.to_uppercase()).unwrap().name, first.name);
         let e = find("no_such_scene").unwrap_err();
         assert!(e.problem.contains("known:"), "{e}");
+    }
+
+    #[test]
+    fn names_match_in_any_case_and_typos_get_a_suggestion() {
+        let mut all = factory();
+        let mine = Preset {
+            origin: Origin::File("/u/night_cue.json".into()),
+            ..Preset::from_params("Night Cue", &EngineParams::default())
+        };
+        all.push(mine);
+        let find = |name: &str| find_in(name, &all);
+        assert_eq!(find("Drama-Under-Score").unwrap().id(), "drama_under_score");
+        assert_eq!(find("DRAMA UNDER SCORE").unwrap().id(), "drama_under_score");
+        assert_eq!(find("drama").unwrap().id(), "drama_under_score");
+        // A user preset, by its name or its file's stem.
+        assert_eq!(find("night cue").unwrap().id(), "night_cue");
+        assert_eq!(find("Night").unwrap().name, "Night Cue");
+        let e = find("dramaa").unwrap_err();
+        assert_eq!(e.origin, "dramaa");
+        assert!(
+            e.problem
+                .starts_with("no such preset; did you mean \"drama_under_score\"? (known: "),
+            "{e}"
+        );
+        assert!(e.problem.contains("night_cue"), "{e}");
+        let e = find("trailer promotion").unwrap_err();
+        assert!(e.problem.contains("did you mean \"trailer_promo\"?"), "{e}");
+        let e = find("in").unwrap_err();
+        assert!(
+            e.problem.contains(
+                "more than one preset starts so (interior_room_tone_bed, \
+                 interview_podcast_bed)"
+            ),
+            "{e}"
+        );
+        assert!(is_file("x.json") && is_file("dir/x") && !is_file("drama"));
     }
 
     #[test]

@@ -12,6 +12,13 @@
 //! or JSON, a list of objects: `[{"time_s": 12.5, "param": "depth", "value": -6}, ...]`
 //! (`value` a number, or text as in CSV: `"0.8 s"`, `"spectral"`, `"on"`).
 //!
+//! Times may be given as timecode instead, relative to the bed's time reference (its BWF
+//! `bext` start): CSV with the header `timecode,param,value` and `HH:MM:SS:FF` times
+//! (`HH:MM:SS;FF` at a drop-frame rate), JSON with `"timecode": "01:00:12:10"` in place of
+//! `"time_s"`. The frame rate is `--fps`, else the bed's iXML rate, else 25 (see
+//! [`crate::timecode`]). An event at the bed's start timecode lands on its first sample; one
+//! before the bed's start is an error naming its line.
+//!
 //! Parameters are the host ids of [`underscore_dsp::settings`], values are read with its
 //! parser (dB, ms or s, %, Hz or kHz, choice names). Each change applies from the sample
 //! `round(time_s x sample rate)` on, exactly as a host's sample-accurate automation event at
@@ -27,6 +34,7 @@ use underscore_dsp::EngineParams;
 use underscore_dsp::settings::{self, Setting};
 
 use crate::error::RenderError;
+use crate::timecode::{Timecode, Timing};
 
 /// One parameter change, at an input sample position.
 #[derive(Debug, Clone)]
@@ -41,17 +49,36 @@ pub struct AutomationEvent {
     pub place: String,
 }
 
-/// Builds one event from its text fields; `at` names the place in errors.
+/// When an event applies, as written.
+enum EventTime<'a> {
+    Seconds(f64),
+    Timecode(&'a str),
+}
+
+impl EventTime<'_> {
+    /// The bed sample position.
+    fn sample(&self, timing: &Timing) -> Result<u64, String> {
+        match *self {
+            EventTime::Seconds(time_s) => {
+                if !time_s.is_finite() || time_s < 0.0 {
+                    return Err(format!("time {time_s} s must be a number >= 0"));
+                }
+                Ok((time_s * timing.sample_rate_hz as f64).round() as u64)
+            }
+            EventTime::Timecode(text) => timing.position_of(&Timecode::parse(text)?),
+        }
+    }
+}
+
+/// Builds one event from its text fields; `place` names it in errors.
 fn event(
-    time_s: f64,
+    time: EventTime<'_>,
     param: &str,
     value: EventValue<'_>,
-    sample_rate_hz: u32,
+    timing: &Timing,
     place: String,
 ) -> Result<AutomationEvent, String> {
-    if !time_s.is_finite() || time_s < 0.0 {
-        return Err(format!("time {time_s} s must be a number >= 0"));
-    }
+    let sample = time.sample(timing)?;
     let id = param.trim();
     let info = settings::find(id).ok_or_else(|| settings::unknown(id))?;
     if info.changes_latency {
@@ -67,7 +94,7 @@ fn event(
         EventValue::Bool(b) => info.check(b as u8 as f32)?,
     };
     Ok(AutomationEvent {
-        sample: (time_s * sample_rate_hz as f64).round() as u64,
+        sample,
         param: info,
         value,
         place,
@@ -83,9 +110,10 @@ enum EventValue<'a> {
 /// Reads an automation file (CSV or JSON, by extension; `.json` is JSON, anything else CSV)
 /// into events sorted by sample position (changes at the same position keep file order), and
 /// checks that the settings in force after each change, starting from `initial`, are valid.
+/// Times in seconds count from the bed's first sample; timecode from `timing`'s time reference.
 pub fn load(
     path: &Path,
-    sample_rate_hz: u32,
+    timing: &Timing,
     initial: &EngineParams,
 ) -> Result<Vec<AutomationEvent>, RenderError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -101,9 +129,9 @@ pub fn load(
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let mut events = if is_json {
-        parse_json(&text, sample_rate_hz)
+        parse_json_at(&text, timing)
     } else {
-        parse_csv(&text, sample_rate_hz)
+        parse_csv_at(&text, timing)
     }
     .map_err(|problem| RenderError::input(path, problem))?;
     events.sort_by_key(|e| e.sample);
@@ -131,10 +159,17 @@ pub fn check(events: &[AutomationEvent], initial: &EngineParams) -> Result<(), S
     Ok(())
 }
 
-/// Parses CSV text (header `time_s,param,value`); errors name the line.
+/// Parses CSV text with times in seconds (header `time_s,param,value`); errors name the line.
 pub fn parse_csv(text: &str, sample_rate_hz: u32) -> Result<Vec<AutomationEvent>, String> {
+    parse_csv_at(text, &Timing::seconds(sample_rate_hz))
+}
+
+/// Parses CSV text, header `time_s,param,value` or `timecode,param,value` (timecode relative
+/// to `timing`'s time reference); errors name the line.
+pub fn parse_csv_at(text: &str, timing: &Timing) -> Result<Vec<AutomationEvent>, String> {
     let mut events = Vec::new();
     let mut header_seen = false;
+    let mut timecode = false;
     for (i, raw) in text.lines().enumerate() {
         let line_no = i + 1;
         let line = raw.trim();
@@ -144,43 +179,74 @@ pub fn parse_csv(text: &str, sample_rate_hz: u32) -> Result<Vec<AutomationEvent>
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         if !header_seen {
             let header: Vec<String> = fields.iter().map(|f| f.to_ascii_lowercase()).collect();
-            if header != ["time_s", "param", "value"] {
+            timecode = header[0] == "timecode";
+            if header.len() != 3
+                || header[1..] != ["param", "value"]
+                || !["time_s", "timecode"].contains(&header[0].as_str())
+            {
                 return Err(format!(
-                    "line {line_no}: the first line must be the header \"time_s,param,value\", \
-                     found \"{line}\""
+                    "line {line_no}: the first line must be the header \"time_s,param,value\" \
+                     or \"timecode,param,value\", found \"{line}\""
                 ));
             }
             header_seen = true;
             continue;
         }
+        let columns = if timecode {
+            "timecode,param,value"
+        } else {
+            "time_s,param,value"
+        };
         if fields.len() != 3 {
             return Err(format!(
-                "line {line_no}: expected 3 fields (time_s,param,value), found {}",
+                "line {line_no}: expected 3 fields ({columns}), found {}",
                 fields.len()
             ));
         }
-        let time_s: f64 = fields[0]
-            .parse()
-            .map_err(|_| format!("line {line_no}: time \"{}\" is not a number", fields[0]))?;
+        let time = if timecode {
+            EventTime::Timecode(fields[0])
+        } else {
+            EventTime::Seconds(fields[0].parse().map_err(|_| {
+                if Timecode::looks_like(fields[0]) {
+                    format!(
+                        "line {line_no}: \"{}\" is a timecode: name the column \"timecode\" \
+                         (header \"timecode,param,value\")",
+                        fields[0]
+                    )
+                } else {
+                    format!("line {line_no}: time \"{}\" is not a number", fields[0])
+                }
+            })?)
+        };
         let e = event(
-            time_s,
+            time,
             fields[1],
             EventValue::Text(fields[2]),
-            sample_rate_hz,
+            timing,
             format!("line {line_no}"),
         )
         .map_err(|p| format!("line {line_no}: {p}"))?;
         events.push(e);
     }
     if !header_seen {
-        return Err("empty automation file (expected the header \"time_s,param,value\")".into());
+        return Err(
+            "empty automation file (expected the header \"time_s,param,value\" or \
+             \"timecode,param,value\")"
+                .into(),
+        );
     }
     Ok(events)
 }
 
-/// Parses JSON text (a list of `{"time_s", "param", "value"}`); errors name the entry and, for
-/// syntax errors, the line.
+/// Parses JSON text with times in seconds (a list of `{"time_s", "param", "value"}`); errors
+/// name the entry and, for syntax errors, the line.
 pub fn parse_json(text: &str, sample_rate_hz: u32) -> Result<Vec<AutomationEvent>, String> {
+    parse_json_at(text, &Timing::seconds(sample_rate_hz))
+}
+
+/// Parses JSON text, a list of `{"time_s" or "timecode", "param", "value"}` (timecode relative
+/// to `timing`'s time reference); errors name the entry and, for syntax errors, the line.
+pub fn parse_json_at(text: &str, timing: &Timing) -> Result<Vec<AutomationEvent>, String> {
     let root: Value = serde_json::from_str(text).map_err(|e| {
         format!(
             "not valid JSON (line {}, column {}): {e}",
@@ -203,16 +269,27 @@ pub fn parse_json(text: &str, sample_rate_hz: u32) -> Result<Vec<AutomationEvent
         };
         if let Some(k) = map
             .keys()
-            .find(|k| !["time_s", "param", "value"].contains(&k.as_str()))
+            .find(|k| !["time_s", "timecode", "param", "value"].contains(&k.as_str()))
         {
             return Err(format!(
-                "{at}: unknown key \"{k}\" (allowed: time_s, param, value)"
+                "{at}: unknown key \"{k}\" (allowed: time_s or timecode, param, value)"
             ));
         }
-        let time_s = map
-            .get("time_s")
-            .and_then(Value::as_f64)
-            .ok_or_else(|| format!("{at}: \"time_s\" must be a number"))?;
+        let time = match (map.get("time_s"), map.get("timecode")) {
+            (Some(t), None) => EventTime::Seconds(
+                t.as_f64()
+                    .ok_or_else(|| format!("{at}: \"time_s\" must be a number"))?,
+            ),
+            (None, Some(t)) => EventTime::Timecode(
+                t.as_str()
+                    .ok_or_else(|| format!("{at}: \"timecode\" must be a text \"HH:MM:SS:FF\""))?,
+            ),
+            _ => {
+                return Err(format!(
+                    "{at}: give the time as \"time_s\" (seconds) or \"timecode\", one of them"
+                ));
+            }
+        };
         let param = map
             .get("param")
             .and_then(Value::as_str)
@@ -223,7 +300,7 @@ pub fn parse_json(text: &str, sample_rate_hz: u32) -> Result<Vec<AutomationEvent
             Some(Value::Bool(b)) => EventValue::Bool(*b),
             _ => return Err(format!("{at}: \"value\" must be a number or a text")),
         };
-        let e = event(time_s, param, value, sample_rate_hz, at.clone());
+        let e = event(time, param, value, timing, at.clone());
         events.push(e.map_err(|p| format!("{at}: {p}"))?);
     }
     Ok(events)
@@ -279,6 +356,52 @@ mod tests {
         assert!(e.starts_with("entry 1"), "{e}");
         let e = parse_json("[\n{]", 48_000).unwrap_err();
         assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn timecode_is_relative_to_the_beds_time_reference() {
+        use crate::timecode::FrameRate;
+        // A bed starting at 01:00:00:00 (48 kHz, 25 fps: 1920 samples a frame).
+        let t = Timing::new(48_000, None, Some(172_800_000), None);
+        let text = "timecode,param,value\n01:00:00:00,depth,-12\n01:00:12:10,mix,50%\n";
+        let ev = parse_csv_at(text, &t).unwrap();
+        assert_eq!(ev[0].sample, 0);
+        assert_eq!(
+            (ev[1].sample, ev[1].value),
+            (12 * 48_000 + 10 * 1_920, 50.0)
+        );
+        let e = parse_csv_at("timecode,param,value\n\n00:59:59:24,depth,-6\n", &t).unwrap_err();
+        assert!(
+            e.starts_with("line 3:") && e.contains("before the bed's start"),
+            "{e}"
+        );
+        let e = parse_csv_at("timecode,param,value\n01:00:00:25,depth,-6\n", &t).unwrap_err();
+        assert!(e.starts_with("line 2:") && e.contains("frame 25"), "{e}");
+        // A timecode under a time_s header says which header to use.
+        let e = parse_csv_at("time_s,param,value\n01:00:01:00,depth,-6\n", &t).unwrap_err();
+        assert!(e.contains("timecode,param,value"), "{e}");
+        // JSON: "timecode" in place of "time_s"; at 29.97 DF with a drop-frame label.
+        let t = Timing::new(
+            48_000,
+            Some(FrameRate::parse("29.97df").unwrap()),
+            None,
+            None,
+        );
+        let ev = parse_json_at(
+            r#"[{"timecode": "00:01:00;02", "param": "depth", "value": -6},
+                {"time_s": 1.5, "param": "depth", "value": -8}]"#,
+            &t,
+        )
+        .unwrap();
+        // Frame 1800 at 30000/1001 fps: 1800 x 1601.6 samples.
+        assert_eq!(ev[0].sample, 2_882_880);
+        assert_eq!(ev[1].sample, 72_000);
+        let e = parse_json_at(
+            r#"[{"timecode": "00:00:01:00", "time_s": 1, "param": "depth", "value": -6}]"#,
+            &t,
+        )
+        .unwrap_err();
+        assert!(e.starts_with("entry 1") && e.contains("one of them"), "{e}");
     }
 
     #[test]

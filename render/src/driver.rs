@@ -21,6 +21,7 @@ use underscore_dsp::spectral::{BandAnalysis, SpeechBandRatio, fft_size};
 use underscore_dsp::{Engine, EngineParams};
 
 use crate::automation::AutomationEvent;
+use crate::envelope::{Envelope, EnvelopeCollector};
 use crate::error::RenderError;
 use crate::stats::{Collector, Summary};
 
@@ -101,6 +102,9 @@ pub struct RenderSetup {
     pub block_frames: usize,
     /// Run the engine's per-band analysis (for the report's masking heat map and `--json`).
     pub band_analysis: bool,
+    /// Record the applied gain and the speech regions per bed (`--export-envelope`); the
+    /// audio is the same with or without.
+    pub envelope: bool,
 }
 
 /// The result of a render.
@@ -111,6 +115,8 @@ pub struct RenderOutcome {
     /// Automation events past the end of the input (not applied).
     pub ignored_events: usize,
     pub summary: Summary,
+    /// The applied gain and speech regions (with [`RenderSetup::envelope`]).
+    pub envelope: Option<Envelope>,
 }
 
 /// Gain of a mono dialogue on each side of a stereo bed: -3 dB (constant-power centre pan), so
@@ -185,7 +191,8 @@ pub fn render<'a>(
         out,
         role,
     }];
-    let group = render_group(setup, beds, key, total_frames, false, mix, progress)?;
+    let mut group = render_group(setup, beds, key, total_frames, false, mix, progress)?;
+    let envelope = group.envelopes.pop();
     let summary = group
         .summaries
         .into_iter()
@@ -195,6 +202,7 @@ pub fn render<'a>(
         latency_samples: group.latency_samples,
         ignored_events: group.ignored_events,
         summary,
+        envelope,
     })
 }
 
@@ -215,6 +223,8 @@ pub struct GroupOutcome {
     /// Per bed, in the order given.
     pub summaries: Vec<Summary>,
     pub figures: GroupFigures,
+    /// Per bed, in the order given, with [`RenderSetup::envelope`] (else empty).
+    pub envelopes: Vec<Envelope>,
 }
 
 /// What a linked render measured on the group (with the band analysis).
@@ -252,6 +262,7 @@ struct Lane<'a> {
     pending_key: Vec<Vec<f32>>,
     pending_speech: Vec<bool>,
     analysis_frames: u32,
+    envelope: Option<EnvelopeCollector>,
 }
 
 /// Renders `beds` keyed by one dialogue `key` (all `total_frames` long), each into its own
@@ -300,6 +311,12 @@ pub fn render_group<'a>(
             engine.set_link(Some(member));
         }
         latency = engine.latency_samples();
+        let envelope = setup.envelope.then(|| {
+            if EnvelopeCollector::needs_band_analysis(&engine) {
+                engine.set_analysis_enabled(true);
+            }
+            EnvelopeCollector::new(&engine, total_frames)
+        });
         let stats = Collector::new(sr, bed_ch, total_frames, latency, band_offset);
         let analysis_frames = engine.band_analysis_frames();
         lanes.push(Lane {
@@ -312,6 +329,7 @@ pub fn render_group<'a>(
             pending_key: vec![Vec::with_capacity(latency + chunk); key_ch],
             pending_speech: Vec::with_capacity(latency + chunk),
             analysis_frames,
+            envelope,
         });
     }
     let mut key_buf = vec![vec![0.0f32; chunk]; key_ch];
@@ -399,7 +417,10 @@ pub fn render_group<'a>(
                     .iter_mut()
                     .map(|c| &mut c[pos..pos + len])
                     .collect();
-                engine.process_block(&mut bed_slices, &key_slices);
+                match lane.envelope.as_mut() {
+                    Some(env) => env.process(engine, &mut bed_slices, &key_slices, engine_pos),
+                    None => engine.process_block(&mut bed_slices, &key_slices),
+                }
                 let meter = engine.meter();
                 if input_phase {
                     lane.pending_speech
@@ -478,6 +499,10 @@ pub fn render_group<'a>(
     }
 
     let elapsed_s = started.elapsed().as_secs_f64();
+    let envelopes = lanes
+        .iter_mut()
+        .filter_map(|l| l.envelope.take().map(EnvelopeCollector::finish))
+        .collect();
     let mean = |sums: &[f64], cells: u64| -> Vec<f64> {
         sums.iter().map(|s| s / cells.max(1) as f64).collect()
     };
@@ -496,6 +521,7 @@ pub fn render_group<'a>(
             first_role_cut_cells,
             first_role_cut_reduction_db: mean(&first_role_cut_sums, first_role_cut_cells),
         },
+        envelopes,
     })
 }
 

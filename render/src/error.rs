@@ -1,4 +1,11 @@
 //! [`RenderError`]: what went wrong, and with which file.
+//!
+//! Exit codes of `underscore` (see [`crate::cli`]): 0 done (warnings do not change it), 1 an
+//! input or output file problem ([`ErrorKind::Input`], [`ErrorKind::Output`]: a missing,
+//! unreadable, corrupt or unsupported file, dialogue and bed that do not match, a broken
+//! preset *file* or automation file, a failed write), 2 a command-line mistake
+//! ([`ErrorKind::Usage`], and clap's own parse errors: an unknown option, parameter, choice or
+//! preset *name*, a bad or unit-less value, an output that would overwrite an input).
 
 use std::fmt;
 use std::path::{Path, PathBuf};

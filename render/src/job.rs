@@ -10,7 +10,9 @@ use underscore_dsp::EngineParams;
 use underscore_dsp::settings::{Choice, Role};
 
 use crate::driver::GroupFigures;
+use crate::envelope::EnvelopeFormat;
 use crate::stats::Summary;
+use crate::timecode::{FrameRate, Timing};
 
 /// Options of `underscore render`.
 #[derive(Debug, Clone, Args)]
@@ -35,7 +37,8 @@ pub struct RenderArgs {
     /// `None`: the settings' Role).
     #[arg(skip)]
     pub roles_by_bed: Vec<Option<Role>>,
-    /// Preset: a factory name (`drama`, `drama_under_score`) or a preset file.
+    /// Preset: a factory or user preset's name, in any case, or a unique start of it (`drama`,
+    /// `drama_under_score`; `underscore presets` lists them), or a preset file.
     #[arg(long, value_name = "NAME|FILE")]
     pub preset: Option<String>,
     /// Override a setting, in user units: `--set depth=-12 --set release=0.8s` (repeatable,
@@ -43,7 +46,8 @@ pub struct RenderArgs {
     #[arg(long = "set", value_name = "ID=VALUE")]
     pub set: Vec<String>,
     /// Automation: CSV `time_s,param,value` (with that header) or a JSON list of
-    /// {"time_s","param","value"}.
+    /// {"time_s","param","value"}; or with timecode (`timecode,param,value`, `01:00:12:10`)
+    /// counted from the bed's time reference, at --fps.
     #[arg(long, value_name = "FILE")]
     pub automation: Option<PathBuf>,
     /// Also write dialogue + ducked bed (dialogue mapped onto the bed's layout).
@@ -59,9 +63,23 @@ pub struct RenderArgs {
     /// after.
     #[arg(long, value_name = "PNG")]
     pub report: Option<PathBuf>,
-    /// The summary figures (and per-band overlap) as JSON.
+    /// The summary figures, the settings, the warnings and the per-band overlap as JSON (`-`:
+    /// to standard output, and the summary to standard error).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Timecode frame rate: 23.976, 24, 25, 29.97, 29.97df, 30, 48, 50, 59.94, 59.94df, 60.
+    /// Default: the bed's iXML rate, else 25. Timecode counts from the bed's BWF time
+    /// reference; with --fps the report and envelopes show timecode even without one.
+    #[arg(long, value_name = "RATE", value_parser = FrameRate::parse)]
+    pub fps: Option<FrameRate>,
+    /// Write the applied gain and the speech regions for a DAW (repeatable): .csv (time_s,
+    /// timecode, gain_db, speech), .txt (Audacity labels of the speech regions), .rpp (Reaper
+    /// project, the gain as the bed track's volume envelope).
+    #[arg(long, value_name = "FILE")]
+    pub export_envelope: Vec<PathBuf>,
+    /// Format of every --export-envelope file, whatever its extension.
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub envelope_format: Option<EnvelopeFormat>,
     /// No progress bar, no summary (errors are still printed).
     #[arg(short, long)]
     pub quiet: bool,
@@ -112,6 +130,9 @@ impl RenderArgs {
             bit_depth: "32f".into(),
             report: None,
             json: None,
+            fps: None,
+            export_envelope: Vec::new(),
+            envelope_format: None,
             quiet: true,
         }
     }
@@ -134,6 +155,13 @@ pub struct RenderReport {
     pub ignored_events: usize,
     pub bed_channels: usize,
     pub dialogue_channels: usize,
+    /// The bed's BWF time reference: its first sample as samples since midnight at its rate
+    /// (`bext`; 0 when the bed has none). The outputs carry the same.
+    pub bed_time_reference_samples: u64,
+    /// Where the bed sits in time (its time reference and the timecode frame rate).
+    pub timing: Timing,
+    /// Envelope files written for this bed (`--export-envelope`).
+    pub envelopes: Vec<PathBuf>,
 }
 
 /// What a render of one or more beds produced: one [`RenderReport`] per bed, in the order
@@ -147,4 +175,6 @@ pub struct GroupReport {
     pub figures: GroupFigures,
     /// The linked render's JSON document, if written.
     pub json: Option<PathBuf>,
+    /// What looked wrong (the dialogue, the output names; `crate::sanity`), in words.
+    pub warnings: Vec<String>,
 }

@@ -45,6 +45,12 @@ pub fn to_value(r: &RenderReport, args: &RenderArgs) -> Value {
         "sample_rate_hz": s.sample_rate_hz,
         "frames": s.frames,
         "duration_s": r3(s.duration_s),
+        "timecode": r.timing.show_timecode.then(|| json!({
+            "start": r.timing.start_timecode().to_string(),
+            "fps": r.timing.fps.to_string(),
+            "time_reference_samples": r.timing.start_samples,
+        })),
+        "envelopes": r.envelopes.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "bed_channels": r.bed_channels,
         "dialogue_channels": r.dialogue_channels,
         "latency_samples": s.latency_samples,

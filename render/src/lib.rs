@@ -14,35 +14,44 @@
 //! * [`files`]: `Source`/`Sink` for underscore-io's streaming reader and writer.
 //! * [`automation`]: CSV/JSON automation files.
 //! * [`loudness`]: BS.1770-4 K-weighting and gating, speech-gated variant.
+//! * [`timecode`]: SMPTE timecode at a frame rate, to and from sample positions of a bed.
+//! * [`envelope`]: the gain envelope and speech regions a render applied, exported for a DAW.
 //! * [`stats`]: the figures and the time line, collected while streaming.
+//! * [`sanity`]: warnings where the inputs or output names look wrong (a dialogue stem with no
+//!   speech, music as the dialogue, `-o x.mp3`).
 //! * [`job`]: what a render is asked to do ([`RenderArgs`]) and what it produced
 //!   ([`RenderReport`]).
 //! * [`settings`]: the starting settings from the preset and `--set`.
 //! * [`report`], [`json`]: the outputs.
 //! * [`run`]: [`run_render`], a whole render from options to files.
 //! * [`progress`]: the progress bar.
-//! * [`cli`]: the `underscore` command line: parsing, the printed summary, exit codes.
+//! * [`cli`]: the `underscore` command line: parsing, `underscore presets` and `underscore
+//!   params`, the printed summary and warnings, exit codes.
 //! * [`error`]: the error type, [`RenderError`], with its exit code.
 //!
 //! The modules import each other without a cycle; each uses only the ones listed after it:
 //!
 //! ```text
-//! cli        -> run, job
-//! run        -> json, report, settings, files, driver, automation, progress, job, error
+//! cli        -> run, settings, job
+//! run        -> json, report, settings, sanity, files, driver, envelope, automation, timecode,
+//!               progress, job, error
 //! json       -> job, error
-//! report     -> job, stats, error
+//! report     -> job, stats, timecode, error
 //! settings   -> job, error
-//! job        -> driver, stats
+//! job        -> driver, envelope, timecode, stats
 //! files      -> driver, error
-//! driver     -> automation, stats, error
-//! stats      -> loudness
-//! automation -> error
-//! loudness, progress, error: no crate modules
+//! driver     -> automation, envelope, stats, error
+//! envelope   -> timecode, error
+//! stats      -> sanity, loudness
+//! sanity     -> loudness
+//! automation -> timecode, error
+//! loudness, progress, timecode, error: no crate modules
 //! ```
 
 pub mod automation;
 pub mod cli;
 pub mod driver;
+pub mod envelope;
 pub mod error;
 pub mod files;
 pub mod job;
@@ -51,8 +60,10 @@ pub mod loudness;
 pub mod progress;
 pub mod report;
 pub mod run;
+pub mod sanity;
 pub mod settings;
 pub mod stats;
+pub mod timecode;
 
 pub use driver::{MemSink, MemSource, RenderSetup, Sink, Source, render};
 pub use error::{ErrorKind, RenderError};

@@ -15,6 +15,7 @@ use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont, point};
 use crate::error::RenderError;
 use crate::job::RenderReport;
 use crate::stats::Summary;
+use crate::timecode::Timing;
 use underscore_dsp::settings::Choice;
 
 type Rgb = [u8; 3];
@@ -256,23 +257,89 @@ impl Area {
     }
 }
 
+/// Steps between timecode ticks, labelled seconds: round values of the timecode.
+const TIMECODE_STEPS_S: [u32; 14] = [
+    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200,
+];
+
+/// The time axis' ticks over a bed of `duration_s`: (seconds from the bed's start, label).
+/// In seconds from 0 without timecode; with timecode ([`Timing::show_timecode`]), at round
+/// labels (`HH:MM:SS:00`, about 6 ticks, the labels being wider) counted from the bed's time
+/// reference; at a drop-frame rate a minute's first label is `;02` (`;04` at 59.94).
+fn time_ticks(duration_s: f64, timing: &Timing) -> Vec<(f64, String)> {
+    let mut ticks = Vec::new();
+    if !timing.show_timecode {
+        let step = tick_step(duration_s, 8.0);
+        let mut k = 0.0;
+        while k * step <= duration_s + 1e-9 {
+            let t = k * step;
+            ticks.push((
+                t,
+                if step < 1.0 {
+                    format!("{t:.1}")
+                } else {
+                    format!("{t:.0}")
+                },
+            ));
+            k += 1.0;
+        }
+        return ticks;
+    }
+    let sr = timing.sample_rate_hz as f64;
+    let step = TIMECODE_STEPS_S
+        .into_iter()
+        .find(|&s| s as f64 >= duration_s / 6.0)
+        .unwrap_or(86_400);
+    let start = timing.start_timecode();
+    let start_label_s =
+        3_600 * start.hours as u32 + 60 * start.minutes as u32 + start.seconds as u32;
+    // From the round label at or before the bed's start (skipped if before it).
+    let mut label_s = start_label_s / step * step;
+    while label_s < 86_400 {
+        let mut tc = crate::timecode::Timecode {
+            hours: (label_s / 3_600) as u8,
+            minutes: (label_s / 60 % 60) as u8,
+            seconds: (label_s % 60) as u8,
+            frames: 0,
+            drop_frame: timing.fps.drop_frame,
+        };
+        let mut position = timing.position_of(&tc);
+        if position.is_err() && timing.fps.drop_frame {
+            // A dropping minute starts at frame 02 (04 at 59.94).
+            tc.frames = (timing.fps.nominal / 15) as u8;
+            position = timing.position_of(&tc);
+        }
+        if let Ok(p) = position {
+            let t = p as f64 / sr;
+            if t > duration_s + 1e-9 {
+                break;
+            }
+            ticks.push((t, tc.to_string()));
+        }
+        label_s += step;
+    }
+    ticks
+}
+
 /// Time axis under `a`: ticks, labels and the unit.
-fn time_axis(c: &mut Canvas, a: Area, duration_s: f64, grid_to: i64) {
-    let step = tick_step(duration_s, 8.0);
-    let mut t = 0.0;
-    while t <= duration_s + 1e-9 {
+fn time_axis(c: &mut Canvas, a: Area, duration_s: f64, grid_to: i64, timing: &Timing) {
+    for (t, label) in time_ticks(duration_s, timing) {
         let x = a.x0 + ((t / duration_s.max(1e-9)) * a.w() as f64).round() as i64;
         c.rect(x, grid_to, x + 1, a.y1, GRID);
         c.rect(x, a.y1, x + 1, a.y1 + 5, AXIS);
-        let label = if step < 1.0 {
-            format!("{t:.1}")
+        // Centred on its tick, but kept inside the panel (the legend is right of it).
+        if x + c.text_width(&label, BODY_PX) / 2 > a.x1 {
+            c.text_right(a.x1, a.y1 + 8, &label, BODY_PX, BLACK);
         } else {
-            format!("{t:.0}")
-        };
-        c.text_centre(x, a.y1 + 8, &label, BODY_PX, BLACK);
-        t += step;
+            c.text_centre(x, a.y1 + 8, &label, BODY_PX, BLACK);
+        }
     }
-    c.text_right(a.x1, a.y1 + 20, "time (s)", BODY_PX, BLACK);
+    let unit = if timing.show_timecode {
+        format!("timecode ({})", timing.fps)
+    } else {
+        "time (s)".to_string()
+    };
+    c.text_right(a.x1, a.y1 + 20, &unit, BODY_PX, BLACK);
 }
 
 fn frame(c: &mut Canvas, a: Area) {
@@ -287,7 +354,7 @@ fn column_at(a: Area, px: i64, columns: usize) -> usize {
     (((px - a.x0) as f64 / a.w() as f64 * columns as f64) as usize).min(columns.saturating_sub(1))
 }
 
-fn gain_panel(c: &mut Canvas, a: Area, s: &Summary) {
+fn gain_panel(c: &mut Canvas, a: Area, s: &Summary, timing: &Timing) {
     let cols = &s.timeline;
     let lowest = cols.iter().filter_map(|k| k.gain_db).fold(0.0f64, f64::min);
     let floor_db = ((lowest.min(-6.0) / 3.0).floor() * 3.0).max(-60.0);
@@ -307,7 +374,7 @@ fn gain_panel(c: &mut Canvas, a: Area, s: &Summary) {
         c.text_right(a.x0 - 6, y - 4, &format!("{db:.0}"), BODY_PX, BLACK);
         db -= step;
     }
-    time_axis(c, a, s.duration_s, a.y0);
+    time_axis(c, a, s.duration_s, a.y0, timing);
     // The curve: per pixel column, the column's level change (gaps where the bed is silent).
     let mut last: Option<(f64, f64)> = None;
     for px in a.x0..a.x1 {
@@ -327,7 +394,7 @@ fn gain_panel(c: &mut Canvas, a: Area, s: &Summary) {
     c.text(a.x0 - 80, a.y0 + a.h() / 2 - 4, "dB", BODY_PX, BLACK);
 }
 
-fn heat_panel(c: &mut Canvas, a: Area, s: &Summary, after: bool) {
+fn heat_panel(c: &mut Canvas, a: Area, s: &Summary, after: bool, timing: &Timing) {
     let cols = &s.timeline;
     let bands = s.band_centres_hz.len();
     if bands == 0 {
@@ -369,7 +436,7 @@ fn heat_panel(c: &mut Canvas, a: Area, s: &Summary, after: bool) {
         c.text_right(a.x0 - 8, y - 4, &format_hz(hz as f64), BODY_PX, BLACK);
     }
     c.text(a.x0 - 80, a.y0 + a.h() / 2 - 4, "Hz", BODY_PX, BLACK);
-    time_axis(c, a, s.duration_s, a.y1);
+    time_axis(c, a, s.duration_s, a.y1, timing);
     frame(c, a);
 }
 
@@ -417,10 +484,15 @@ pub fn draw(r: &RenderReport, bed: &Path) -> Result<Vec<u8>, RenderError> {
         |n| n.to_string_lossy().into_owned(),
     );
     let mode = r.params.mode.id();
+    let start = if r.timing.show_timecode {
+        format!(", from {} ({})", r.timing.start_timecode(), r.timing.fps)
+    } else {
+        String::new()
+    };
     c.text(
         20,
         12,
-        &format!("Underscore render: {name}"),
+        &format!("Underscore render: {name}{start}"),
         TITLE_PX,
         BLACK,
     );
@@ -484,9 +556,9 @@ pub fn draw(r: &RenderReport, bed: &Path) -> Result<Vec<u8>, RenderError> {
             y1: *y1,
         };
         if i == 0 {
-            gain_panel(&mut c, a, s);
+            gain_panel(&mut c, a, s, &r.timing);
         } else {
-            heat_panel(&mut c, a, s, i == 2);
+            heat_panel(&mut c, a, s, i == 2, &r.timing);
         }
     }
     // Legend for the first panel, one colour bar for both heat maps.
@@ -552,6 +624,39 @@ mod tests {
         d.text_centre(100, 20, "1000", BODY_PX, BLACK);
         let (_, _, l, r) = inked(&d).unwrap();
         assert!(((l + r) as i64 / 2 - 100).abs() <= 1, "{l}..{r}");
+    }
+
+    #[test]
+    fn time_ticks_are_seconds_or_round_timecode_from_the_time_reference() {
+        use crate::timecode::FrameRate;
+        let plain = time_ticks(25.0, &Timing::seconds(48_000));
+        assert_eq!(plain.len(), 13);
+        assert_eq!((plain[1].0, plain[1].1.as_str()), (2.0, "2"));
+        // A 12-minute bed starting at 01:00:00:07 (25 fps): ticks every 2 min of timecode,
+        // the first at 01:02:00:00, 1 min 59.72 s into the bed.
+        let start = 172_800_000 + 7 * 1_920;
+        let t = Timing::new(48_000, None, Some(start), None);
+        let ticks = time_ticks(720.0, &t);
+        assert_eq!(ticks[0].1, "01:02:00:00");
+        assert!((ticks[0].0 - (120.0 - 7.0 / 25.0)).abs() < 1e-9);
+        assert_eq!(ticks.last().unwrap().1, "01:12:00:00");
+        assert_eq!(ticks.len(), 6);
+        // A bed on a tick: the first label is its start. At 29.97 NDF labels run 1001/1000
+        // slow: 00:00:02:00 is 2.002 s in. Drop-frame minutes start at ;02.
+        let t = Timing::new(48_000, Some(FrameRate::parse("29.97").unwrap()), None, None);
+        let ticks = time_ticks(10.0, &t);
+        assert_eq!(ticks[0], (0.0, "00:00:00:00".to_string()));
+        assert_eq!(ticks[1].1, "00:00:02:00");
+        assert!((ticks[1].0 - 2.002).abs() < 1e-4, "{}", ticks[1].0);
+        let t = Timing::new(
+            48_000,
+            Some(FrameRate::parse("29.97df").unwrap()),
+            None,
+            None,
+        );
+        let ticks = time_ticks(300.0, &t);
+        assert_eq!(ticks[1].1, "00:01:00;02");
+        assert!((ticks[1].0 - 60.06).abs() < 1e-3, "{}", ticks[1].0);
     }
 
     #[test]

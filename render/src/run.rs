@@ -13,11 +13,14 @@ use underscore_dsp::link::MAX_MEMBERS;
 use underscore_dsp::settings::Role;
 
 use crate::driver::{self, BedJob, MAX_BLOCK_FRAMES, RenderSetup, Sink, Source};
+use crate::envelope::{self, EnvelopeFormat, EnvelopeSources};
 use crate::error::RenderError;
 use crate::job::{GroupReport, RenderArgs, RenderReport};
 use crate::progress::Progress;
-use crate::settings::resolve_params;
-use crate::{json, report};
+use crate::sanity;
+use crate::settings::{changed_settings, resolve_params};
+use crate::timecode::Timing;
+use crate::{files, json, report};
 
 /// Sample rates the renderer accepts, Hz.
 pub const SAMPLE_RATES_HZ: std::ops::RangeInclusive<u32> = 44_100..=192_000;
@@ -112,12 +115,29 @@ pub fn run_group(args: &RenderArgs) -> Result<GroupReport, RenderError> {
         Some(r) => vec![r.clone()],
         None => Vec::new(),
     };
+    // --export-envelope: per bed (named like the reports in a linked render), with a format.
+    let mut envelope_files: Vec<(usize, PathBuf, EnvelopeFormat)> = Vec::new();
+    for path in &args.export_envelope {
+        let format = match args.envelope_format {
+            Some(f) => f,
+            None => EnvelopeFormat::from_path(path).map_err(RenderError::usage)?,
+        };
+        for (i, o) in args.output.iter().enumerate() {
+            let target = if linked {
+                linked_report_path(path, o)
+            } else {
+                path.clone()
+            };
+            envelope_files.push((i, target, format));
+        }
+    }
     let outputs: Vec<&Path> = args
         .output
         .iter()
         .chain(args.mix_output.as_ref())
         .chain(&reports)
-        .chain(args.json.as_ref())
+        .chain(args.json.as_ref().filter(|p| !is_stdout(p)))
+        .chain(envelope_files.iter().map(|e| &e.1))
         .map(PathBuf::as_path)
         .collect();
     for (i, o) in outputs.iter().enumerate() {
@@ -150,22 +170,16 @@ pub fn run_group(args: &RenderArgs) -> Result<GroupReport, RenderError> {
             "--mix-output: the linked beds must have one layout to be summed",
         ));
     }
-    for (bed, out) in beds.iter().zip(&args.output) {
-        let data_bytes = bed.frames() * (bed.channels() * format.bytes()) as u64;
-        if data_bytes > u32::MAX as u64 - 1_000 {
-            return Err(RenderError::output(
-                out,
-                format!(
-                    "{:.1} GB of {} audio exceeds the WAV format's 4 GB; use --bit-depth 16 or \
-                     24, or split the file",
-                    data_bytes as f64 / 1e9,
-                    format.describe()
-                ),
-            ));
-        }
-    }
+    // Each bed's place in time; automation timecode counts from the first bed's.
+    let timings: Vec<Timing> = beds
+        .iter()
+        .map(|b| {
+            let m = b.metadata();
+            Timing::new(sr, args.fps, m.time_reference_samples(), m.ixml.as_deref())
+        })
+        .collect();
     let automation = match &args.automation {
-        Some(path) => automation::load(path, sr, &params)?,
+        Some(path) => automation::load(path, &timings[0], &params)?,
         None => Vec::new(),
     };
 
@@ -174,14 +188,17 @@ pub fn run_group(args: &RenderArgs) -> Result<GroupReport, RenderError> {
         params,
         automation,
         block_frames: args.block,
-        band_analysis: args.report.is_some() || args.json.is_some(),
+        // The band analysis feeds the summary's dialogue / bed line, the report and the JSON;
+        // only a quiet render without either skips its cost.
+        band_analysis: !args.quiet || args.report.is_some() || args.json.is_some(),
+        envelope: !envelope_files.is_empty(),
     };
     let mut outs = Vec::with_capacity(beds.len());
     for (bed, path) in beds.iter().zip(&args.output) {
-        outs.push(WavWriter::create(path, bed.channels(), sr, format)?);
+        outs.push(files::create_output(path, bed, sr, format)?);
     }
     let mut mix = match &args.mix_output {
-        Some(p) => Some(WavWriter::create(p, beds[0].channels(), sr, format)?),
+        Some(p) => Some(files::create_output(p, &beds[0], sr, format)?),
         None => None,
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
@@ -222,7 +239,9 @@ pub fn run_group(args: &RenderArgs) -> Result<GroupReport, RenderError> {
         linked,
         figures: outcome.figures.clone(),
         json: None,
+        warnings: Vec::new(),
     };
+    let envelopes = outcome.envelopes;
     for (i, ((out, mut summary), path)) in outs
         .into_iter()
         .zip(outcome.summaries)
@@ -245,23 +264,99 @@ pub fn run_group(args: &RenderArgs) -> Result<GroupReport, RenderError> {
             ignored_events: outcome.ignored_events,
             bed_channels: bed_channels[i],
             dialogue_channels: key_ch,
+            timing: timings[i],
+            envelopes: Vec::new(),
+            bed_time_reference_samples: beds[i].metadata().time_reference_samples().unwrap_or(0),
         };
+        let sources = EnvelopeSources {
+            bed: &args.bed[i],
+            dialogue: &args.dialogue,
+        };
+        for (_, file, format) in envelope_files.iter().filter(|e| e.0 == i) {
+            envelope::write(file, *format, &envelopes[i], &timings[i], &sources)?;
+            result.envelopes.push(file.clone());
+        }
         if let Some(path) = reports.get(i) {
             report::write_png(path, &result, &args.bed[i])?;
             result.report = Some(path.clone());
         }
         group.beds.push(result);
     }
+    let audio: Vec<&Path> = args
+        .output
+        .iter()
+        .chain(args.mix_output.as_ref())
+        .map(PathBuf::as_path)
+        .collect();
+    group.warnings = sanity::output_warnings(&audio, &args.bit_depth, args.report.as_deref());
+    // One dialogue for every bed: judged once.
+    group
+        .warnings
+        .extend(sanity::dialogue_warnings(&group.beds[0].summary.key));
     if let Some(path) = &args.json {
+        let mut doc = if linked {
+            json::group_to_value(&group, args)
+        } else {
+            json::to_value(&group.beds[0], args)
+        };
+        add_settings_and_warnings(&mut doc, &group);
+        write_json(path, &doc)?;
         if linked {
-            json::write_group(path, &group, args)?;
             group.json = Some(path.clone());
         } else {
-            json::write(path, &group.beds[0], args)?;
             group.beds[0].json = Some(path.clone());
         }
     }
     Ok(group)
+}
+
+/// Whether an output path means standard output (`-`).
+pub fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Adds to a `--json` document what the CLI adds to the summary: each bed's settings that
+/// differ from the plugin's defaults (`settings_changed`, id to value as `--set` reads it) and
+/// the warnings (top level).
+fn add_settings_and_warnings(doc: &mut serde_json::Value, group: &GroupReport) {
+    let changed = |r: &RenderReport| -> serde_json::Value {
+        changed_settings(&r.params)
+            .into_iter()
+            .map(|s| (s.id.to_string(), s.format(s.get(&r.params)).into()))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    if let Some(map) = doc.as_object_mut() {
+        map.insert("warnings".into(), group.warnings.clone().into());
+    }
+    if group.linked {
+        if let Some(beds) = doc.get_mut("beds").and_then(|b| b.as_array_mut()) {
+            for (bed, r) in beds.iter_mut().zip(&group.beds) {
+                if let Some(map) = bed.as_object_mut() {
+                    map.insert("settings_changed".into(), changed(r));
+                }
+            }
+        }
+    } else if let Some(map) = doc.as_object_mut() {
+        map.insert("settings_changed".into(), changed(&group.beds[0]));
+    }
+}
+
+/// Writes a JSON document to `path` through a temporary file, or to standard output for `-`.
+fn write_json(path: &Path, doc: &serde_json::Value) -> Result<(), RenderError> {
+    let mut text = serde_json::to_string_pretty(doc).unwrap_or_default();
+    text.push('\n');
+    if is_stdout(path) {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| {
+                RenderError::output(path, format!("cannot write to standard output: {e}"))
+            });
+    }
+    Ok(underscore_io::write_atomically(path, text.as_bytes())?)
 }
 
 /// Checks a bed against the dialogue: layout, sample rate, length.

@@ -21,6 +21,7 @@ use underscore_dsp::bands::MAX_BANDS;
 use underscore_dsp::spectral::{BandAnalysis, SpeechBandRatio};
 
 use crate::loudness::{ABSOLUTE_GATE_LKFS, LoudnessMeter, SPEECH_BLOCK_SHARE, energy_to_lkfs};
+use crate::sanity::{KeyActivity, KeyFigures};
 
 /// Most time-line columns kept (the report is about this wide in pixels).
 pub const MAX_COLUMNS: usize = 1_000;
@@ -104,6 +105,8 @@ pub struct Summary {
     /// Wall-clock time of the render, s, and audio duration over it.
     pub elapsed_s: f64,
     pub times_realtime: f64,
+    /// How the dialogue behaved (speech runs, pauses, levels), for the input warnings.
+    pub key: KeyFigures,
 }
 
 impl Summary {
@@ -143,6 +146,8 @@ pub struct Collector {
     band_after: [f64; MAX_BANDS],
     /// The speech-band readout over every speech frame.
     ratio: SpeechBandRatio,
+    /// Speech runs, pauses and levels of the dialogue (the input warnings, `crate::sanity`).
+    key: KeyActivity,
 }
 
 impl Collector {
@@ -184,6 +189,7 @@ impl Collector {
             band_before: [0.0; MAX_BANDS],
             band_after: [0.0; MAX_BANDS],
             ratio: SpeechBandRatio::new(None),
+            key: KeyActivity::new(sample_rate_hz),
         }
     }
 
@@ -206,6 +212,10 @@ impl Collector {
         self.dialogue.push(dialogue, speech);
         self.bed_in.push(bed_in, speech);
         self.bed_out.push(bed_out, speech);
+        self.key.add_frames(speech);
+        for block in self.dialogue.completed() {
+            self.key.add_block(block.energy, block.speech_share);
+        }
         self.dialogue.clear_completed();
         let done_in = self.bed_in.take_completed();
         let done_out = self.bed_out.take_completed();
@@ -338,6 +348,7 @@ impl Collector {
             column_s: (self.subs_per_column * self.sub_frames as u64) as f64 / sr,
             timeline,
             clipped_samples,
+            key: self.key.figures(),
             elapsed_s,
             times_realtime: if elapsed_s > 0.0 {
                 duration_s / elapsed_s

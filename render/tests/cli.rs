@@ -2,77 +2,15 @@
 //! options, and every bad-input case (message names the file, non-zero exit, no output file
 //! and no temporary file left behind).
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use common::{
+    SR, folder, json_file, read_wav, render_args, run, run_ok, s, sine, stderr, voice, write_wav,
+};
 use underscore_io::testing::write_flac_verbatim;
-use underscore_io::{AudioReader, Format, SampleFormat, WavWriter, read_audio};
-
-const SR: u32 = 48_000;
-
-/// A fresh, empty folder for one test.
-fn folder(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "underscore-render-cli-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Writes planar `channels` as a WAV in `format`.
-fn write_wav(path: &Path, sr: u32, channels: &[Vec<f32>], format: SampleFormat) {
-    let mut w = WavWriter::create(path, channels.len(), sr, format).unwrap();
-    w.write(channels).unwrap();
-    w.finish().unwrap();
-}
-
-/// Reads a whole file: its format, sample rate and planar samples.
-fn read_wav(path: &Path) -> (Format, u32, Vec<Vec<f32>>) {
-    let format = AudioReader::open(path).unwrap().format();
-    let audio = read_audio(path).unwrap();
-    (format, audio.sample_rate, audio.channels)
-}
-
-fn sine(freq_hz: f32, amp: f32, n: usize) -> Vec<f32> {
-    (0..n)
-        .map(|i| amp * (std::f32::consts::TAU * freq_hz * i as f32 / SR as f32).sin())
-        .collect()
-}
-
-/// Dialogue, `n` samples at 48 kHz: the bundled demo dialogue (`demo/dialogue.wav`, two
-/// espeak-ng voices, CC0) from 1.5 s on, so its first line runs from 0.11 s to 1.13 s, then
-/// 0.4 s of room tone, then the next line from 1.53 s. Real speech: the voice detector decides
-/// whether the key is speech, and a synthetic voice (a harmonic tone) is a buzz to it.
-fn voice(n: usize) -> Vec<f32> {
-    static DEMO: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
-    let demo = DEMO.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/dialogue.wav");
-        let audio = read_audio(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!(audio.sample_rate, SR);
-        audio.channels[0].clone()
-    });
-    let start = 3 * SR as usize / 2;
-    let mut v: Vec<f32> = demo[start..].iter().take(n).copied().collect();
-    v.resize(n, 0.0);
-    v
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_underscore"))
-        .args(args)
-        .output()
-        .expect("run underscore")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use underscore_io::{SampleFormat, read_audio};
 
 /// Files in `dir` whose names contain `.tmp-`.
 fn temp_files(dir: &Path) -> Vec<PathBuf> {
@@ -134,17 +72,7 @@ fn output_is_aligned_with_the_input_and_as_long() {
     write_wav(&mx, SR, &bed, SampleFormat::Float32);
     // A silent key leaves the bed untouched: the aligned output equals the input exactly.
     let out = dir.join("out.wav");
-    let o = run(&[
-        "render",
-        "--dialogue",
-        s(&dx),
-        "--bed",
-        s(&mx),
-        "-o",
-        s(&out),
-        "--quiet",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    run_ok(&render_args(&dx, &mx, s(&out), &["--quiet"]));
     let (format, sr, got) = read_wav(&out);
     assert_eq!(
         (got.len(), sr, format.sample_format()),
@@ -153,19 +81,12 @@ fn output_is_aligned_with_the_input_and_as_long() {
     assert_eq!(got, bed);
     // Spectral mode (one more FFT window of latency) is aligned too: STFT resynthesis is exact
     // up to rounding.
-    let o = run(&[
-        "render",
-        "--dialogue",
-        s(&dx),
-        "--bed",
-        s(&mx),
-        "-o",
+    run_ok(&render_args(
+        &dx,
+        &mx,
         s(&out),
-        "--quiet",
-        "--set",
-        "mode=spectral",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+        &["--quiet", "--set", "mode=spectral"],
+    ));
     let (_, _, got) = read_wav(&out);
     assert_eq!(got[0].len(), n);
     let worst = got
@@ -184,29 +105,27 @@ fn renders_with_summary_mix_report_and_json() {
     let mix = dir.join("mix.wav");
     let png = dir.join("report.png");
     let json = dir.join("r.json");
-    let o = run(&[
-        "render",
-        "--dialogue",
-        s(&dx),
-        "--bed",
-        s(&mx),
-        "-o",
+    let o = run(&render_args(
+        &dx,
+        &mx,
         s(&out),
-        "--preset",
-        "drama",
-        "--set",
-        "depth=-12",
-        "--set",
-        "release=0.3s",
-        "--mix-output",
-        s(&mix),
-        "--report",
-        s(&png),
-        "--json",
-        s(&json),
-        "--bit-depth",
-        "24",
-    ]);
+        &[
+            "--preset",
+            "drama",
+            "--set",
+            "depth=-12",
+            "--set",
+            "release=0.3s",
+            "--mix-output",
+            s(&mix),
+            "--report",
+            s(&png),
+            "--json",
+            s(&json),
+            "--bit-depth",
+            "24",
+        ],
+    ));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", stderr(&o));
     // Not a terminal: no progress bar on stderr.
@@ -234,7 +153,7 @@ fn renders_with_summary_mix_report_and_json() {
     }
     let bytes = std::fs::read(&png).unwrap();
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let v = json_file(&json);
     assert_eq!(v["settings"]["depth"], "-12 dB");
     assert_eq!(v["settings"]["mode"], "spectral");
     assert!(v["speech_share"].as_f64().unwrap() > 0.3, "{v}");
@@ -256,7 +175,7 @@ fn automation_csv_and_json_agree_and_block_size_does_not_matter() {
     let csv = dir.join("a.csv");
     std::fs::write(
         &csv,
-        "time_s,param,value\n0.5,depth,-20 dB\n1.25,mix,50\n1.5,bypass,on\n",
+        "time_s,param,value\n0.5,depth,-20 dB\n1.25,mix,50%\n1.5,bypass,on\n",
     )
     .unwrap();
     let json = dir.join("a.json");
@@ -269,21 +188,12 @@ fn automation_csv_and_json_agree_and_block_size_does_not_matter() {
     .unwrap();
     let render = |auto: &Path, block: &str, out: &str| {
         let out = dir.join(out);
-        let o = run(&[
-            "render",
-            "--dialogue",
-            s(&dx),
-            "--bed",
-            s(&mx),
-            "-o",
+        run_ok(&render_args(
+            &dx,
+            &mx,
             s(&out),
-            "--automation",
-            s(auto),
-            "--block",
-            block,
-            "-q",
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
+            &["--automation", s(auto), "--block", block, "-q"],
+        ));
         read_wav(&out).2
     };
     let a = render(&csv, "512", "a.wav");
@@ -292,17 +202,7 @@ fn automation_csv_and_json_agree_and_block_size_does_not_matter() {
     assert!(a == b && a == c);
     // Without automation the result differs (the events did something).
     let out = dir.join("plain.wav");
-    let o = run(&[
-        "render",
-        "--dialogue",
-        s(&dx),
-        "--bed",
-        s(&mx),
-        "-o",
-        s(&out),
-        "-q",
-    ]);
-    assert!(o.status.success());
+    run_ok(&render_args(&dx, &mx, s(&out), &["-q"]));
     assert_ne!(read_wav(&out).2, a);
 }
 
@@ -467,8 +367,9 @@ fn bad_preset_and_bad_settings() {
     a.extend(["--preset", s(&broken)]);
     expect_failure(&dir, &a, 1, "broken.json", "depth");
     let mut a = io.to_vec();
+    // A name that matches no preset is a command-line mistake (2), as the README says.
     a.extend(["--preset", "no_such_preset"]);
-    expect_failure(&dir, &a, 1, "no_such_preset", "preset");
+    expect_failure(&dir, &a, 2, "no_such_preset", "no such preset");
     let mut a = io.to_vec();
     a.extend(["--set", "depth=-99"]);
     expect_failure(&dir, &a, 2, "depth", "-40..0");
@@ -530,16 +431,7 @@ fn output_over_an_input_is_refused() {
     let dir = folder("overwrite");
     let (dx, mx) = scene(&dir);
     let before = std::fs::read(&mx).unwrap();
-    let o = run(&[
-        "render",
-        "--dialogue",
-        s(&dx),
-        "--bed",
-        s(&mx),
-        "-o",
-        s(&mx),
-        "-q",
-    ]);
+    let o = run(&render_args(&dx, &mx, s(&mx), &["-q"]));
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("must not overwrite an input"));
     assert_eq!(std::fs::read(&mx).unwrap(), before);
@@ -588,19 +480,12 @@ fn surround_and_mono_layouts() {
             "mix_{}",
             out.file_name().unwrap().to_str().unwrap()
         ));
-        let o = run(&[
-            "render",
-            "--dialogue",
-            s(dx),
-            "--bed",
-            s(bed),
-            "-o",
+        run_ok(&render_args(
+            dx,
+            bed,
             s(&out),
-            "--mix-output",
-            s(&mix),
-            "-q",
-        ]);
-        assert!(o.status.success(), "{}", stderr(&o));
+            &["--mix-output", s(&mix), "-q"],
+        ));
         (read_wav(&out).2, read_wav(&mix).2)
     };
     let (a, mix) = render(&dx51, &bed51, "a.wav");
@@ -634,19 +519,8 @@ fn material() -> PathBuf {
 /// Renders `dx` + `mx` with `extra` options into `dir/out`, returns the output samples.
 fn render_to(dir: &Path, dx: &Path, mx: &Path, out: &str, extra: &[&str]) -> Vec<Vec<f32>> {
     let out = dir.join(out);
-    let mut args = vec![
-        "render",
-        "--dialogue",
-        s(dx),
-        "--bed",
-        s(mx),
-        "-o",
-        s(&out),
-        "-q",
-    ];
-    args.extend_from_slice(extra);
-    let o = run(&args);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let args = [&["-q"][..], extra].concat();
+    run_ok(&render_args(dx, mx, s(&out), &args));
     read_wav(&out).2
 }
 

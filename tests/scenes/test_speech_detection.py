@@ -21,7 +21,7 @@ their measured figures and asserted at the full acceptance by a strict xfail tes
 Reported only (figures printed, no assertion yet): whispered speech (target: at least half of
 Depth during the whispered phrases), music and sung vocals as the key, the unmodified dialogue.
 
-Run with `-s` to see the tables: `python3 -m pytest -s tests/scenes/test_speech_detection.py`.
+Run with `-s` to see the tables: `.venv/bin/python -m pytest -s tests/scenes/test_speech_detection.py`.
 The tests fail (they do not skip) when the material, evaluate.py or the plugin is missing.
 """
 

@@ -160,7 +160,9 @@ fn cli_render(
     audio_io::write_wav(&mx, SR, bed).unwrap();
     let mut csv = String::from("time_s,param,value\n");
     for c in changes() {
-        csv += &format!("{:.9},{},{}\n", c.sample as f64 / SR as f64, c.id, c.value);
+        // Values with their unit, as the renderer's parser asks for times and shares.
+        let value = settings::find(c.id).expect("known id").format(c.value);
+        csv += &format!("{:.9},{},{value}\n", c.sample as f64 / SR as f64, c.id);
     }
     std::fs::write(&auto, csv).unwrap();
     let mut args = underscore_render::RenderArgs::new(&dx, &mx, &out);

@@ -136,6 +136,9 @@ mod tests {
             speech_probability: if speech { 0.9 } else { 0.1 },
             input_peak_db: -6.0,
             output_peak_db: -6.0,
+            key_peak_db: -20.0,
+            key_silent_s: 0.0,
+            key_channels: 1,
             blocks,
         }
     }

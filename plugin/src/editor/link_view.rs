@@ -11,7 +11,7 @@ use egui::{RichText, Ui};
 use nice_plug::prelude::ParamSetter;
 use std::sync::atomic::Ordering;
 use underscore_dsp::link::{self, MAX_MEMBERS, MemberStatus};
-use underscore_dsp::settings::{Choice, LinkGroupId, Role};
+use underscore_dsp::settings::{self, Choice, LinkGroupId, Role};
 use underscore_dsp::spectral::{BandAnalysis, SpeechBandRatio};
 
 use super::{RATIO_MEMORY_SNAPSHOTS, palette};
@@ -107,14 +107,9 @@ impl LinkView {
                 continue;
             }
             let role = Role::from_index(self.status.rank as usize);
-            let name = g.name(slot);
             members.push(MemberRow {
                 slot,
-                name: if name.is_empty() {
-                    Role::NAMES[role.index()].to_owned()
-                } else {
-                    name
-                },
+                name: shown_name(g.name(slot), role),
                 role,
                 reduction_db: self.status.reduction_db,
                 own: slot == own,
@@ -206,7 +201,36 @@ impl LinkView {
     }
 }
 
-/// A labelled menu for the choice parameter `id`, set as one host gesture.
+/// A member as the strip names it: the host's track name, else its role's name.
+fn shown_name(track_name: String, role: Role) -> String {
+    if track_name.is_empty() {
+        Role::NAMES[role.index()].to_owned()
+    } else {
+        track_name
+    }
+}
+
+/// The name the editor shows for member `slot` of link group `group` (0-based): its track name,
+/// else its role, else "member N" (it published nothing yet).
+pub fn member_name(group: usize, slot: usize) -> String {
+    let Some(g) = link::registry().get(group) else {
+        return format!("member {}", slot + 1);
+    };
+    let mut status = MemberStatus::default();
+    if g.is_member(slot) && g.status(slot, &mut status) {
+        shown_name(g.name(slot), Role::from_index(status.rank as usize))
+    } else {
+        let name = g.name(slot);
+        if name.is_empty() {
+            format!("member {}", slot + 1)
+        } else {
+            name
+        }
+    }
+}
+
+/// A labelled choice (a menu for Link's and Role's lists, see [`super::choice`]) for the
+/// parameter `id`, set as one host gesture; greyed out with the reason when it does nothing.
 fn choice_menu<C: Choice>(
     ui: &mut Ui,
     params: &UnderscoreParams,
@@ -214,21 +238,24 @@ fn choice_menu<C: Choice>(
     id: &str,
     label: &str,
 ) {
-    let Some(host) = params.host_param(id) else {
+    let (Some(host), Some(setting)) = (params.host_param(id), settings::find(id)) else {
         return;
     };
+    let why = super::applies::inapplicable(setting, &params.engine_params(), 0);
     let current = host.table_value().round().max(0.0) as usize;
-    ui.label(label);
-    egui::ComboBox::from_id_salt(id)
-        .width(72.0)
-        .selected_text(C::NAMES.get(current).copied().unwrap_or("?"))
-        .show_ui(ui, |ui| {
-            for (i, name) in C::NAMES.iter().enumerate() {
-                if ui.selectable_label(i == current, *name).clicked() && i != current {
-                    host.set_table_value(setter, i as f32);
-                }
-            }
-        });
+    ui.add_enabled(why.is_none(), egui::Label::new(label));
+    let (response, clicked) = ui
+        .add_enabled_ui(why.is_none(), |ui| {
+            super::choice::choice(ui, id, C::NAMES, C::HELP, current, 72.0)
+        })
+        .inner;
+    let response = response.on_hover_text(setting.help);
+    if let Some(why) = why {
+        response.on_disabled_hover_text(format!("{why}\n\n{}", setting.help));
+    }
+    if let Some(i) = clicked {
+        host.set_table_value(setter, i as f32);
+    }
 }
 
 #[cfg(test)]

@@ -106,8 +106,14 @@ impl PresetBar {
         });
     }
 
-    /// Draws the bar.
-    pub fn ui(&mut self, ui: &mut Ui, params: &UnderscoreParams, setter: &ParamSetter) {
+    /// Draws the bar, the preset menu `combo_width` points wide.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        params: &UnderscoreParams,
+        setter: &ParamSetter,
+        combo_width: f32,
+    ) {
         let current = self.current(params);
         let modified = current.is_some_and(|i| !self.presets[i].matches(&params.engine_params()));
         let count = self.presets.len();
@@ -132,7 +138,7 @@ impl PresetBar {
         };
         let combo = egui::ComboBox::from_id_salt("preset")
             .selected_text(title)
-            .width(190.0)
+            .width(combo_width)
             .show_ui(ui, |ui| {
                 ui.label(RichText::new("Factory").small().weak());
                 for (i, p) in self.presets.iter().enumerate() {

@@ -1,4 +1,5 @@
-//! The editor's drawn views: masking overlap, gain-reduction history and bar meters.
+//! The editor's drawn views: masking overlap, gain-reduction history and the bar meters, each
+//! with its dB scales (the unit on the top label of every axis).
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Shape, Stroke, Ui, pos2, vec2};
 use underscore_dsp::spectral::BandAnalysis;
@@ -17,6 +18,11 @@ const REDUCTION_RANGE_DB: f32 = 24.0;
 pub const GR_RANGE_DB: f32 = 30.0;
 /// Key level range in the history background, dBFS.
 const KEY_BOTTOM_DB: f32 = -80.0;
+/// Range of the input and output level meters, dBFS (0 at the top): a bed peaking under -60
+/// dBFS is inaudible under dialogue.
+pub const LEVEL_RANGE_DB: f32 = 60.0;
+/// Width of the meter strip (IN, scale, OUT; GR, scale), points.
+pub const METER_STRIP_WIDTH: f32 = 132.0;
 
 fn label_font() -> FontId {
     FontId::proportional(11.0)
@@ -39,6 +45,19 @@ fn minus_db(amount: f32) -> String {
         "0".to_owned()
     } else {
         format!("-{amount:.0}")
+    }
+}
+
+/// Room for the left and right axis labels of the plots, points ("0 dBFS" at the top).
+const AXIS_LEFT: f32 = 40.0;
+const AXIS_RIGHT: f32 = 40.0;
+
+/// An axis label: the top one carries the unit ("0 dBFS"), the others the number ("-24").
+fn with_unit(db: f32, unit: &str) -> String {
+    if db == 0.0 {
+        format!("0 {unit}")
+    } else {
+        format!("{db:.0}")
     }
 }
 
@@ -85,7 +104,10 @@ pub fn overlap_view(ui: &mut Ui, size: egui::Vec2, a: &BandAnalysis, s: &Overlap
     let (outer, response) = ui.allocate_exact_size(size, egui::Sense::hover());
     let painter = ui.painter_at(outer);
     painter.rect_filled(outer, 2.0, palette::PLOT_BG);
-    let rect = Rect::from_min_max(outer.min + vec2(34.0, 6.0), outer.max - vec2(34.0, 18.0));
+    let rect = Rect::from_min_max(
+        outer.min + vec2(AXIS_LEFT, 6.0),
+        outer.max - vec2(AXIS_RIGHT, 18.0),
+    );
     let y_of = |db: f32| lerp_y(rect, SPECTRUM_TOP_DB, SPECTRUM_BOTTOM_DB, db);
     let red_y = |db: f32| rect.top() + (db / REDUCTION_RANGE_DB).clamp(0.0, 1.0) * rect.height();
 
@@ -116,7 +138,7 @@ pub fn overlap_view(ui: &mut Ui, size: egui::Vec2, a: &BandAnalysis, s: &Overlap
     let mut db = SPECTRUM_TOP_DB;
     while db >= SPECTRUM_BOTTOM_DB {
         let y = y_of(db);
-        grid_line(&painter, rect, y, format!("{db:.0}"), palette::TEXT_DIM);
+        grid_line(&painter, rect, y, with_unit(db, "dBFS"), palette::TEXT_DIM);
         db -= 24.0;
     }
     let mut red = 0.0;
@@ -124,7 +146,11 @@ pub fn overlap_view(ui: &mut Ui, size: egui::Vec2, a: &BandAnalysis, s: &Overlap
         painter.text(
             pos2(rect.right() + 3.0, red_y(red)),
             Align2::LEFT_CENTER,
-            minus_db(red),
+            if red == 0.0 {
+                "0 dB".to_owned()
+            } else {
+                minus_db(red)
+            },
             label_font(),
             palette::REDUCTION,
         );
@@ -250,7 +276,10 @@ pub fn history_view(
     let (outer, _) = ui.allocate_exact_size(size, egui::Sense::hover());
     let painter = ui.painter_at(outer);
     painter.rect_filled(outer, 2.0, palette::PLOT_BG);
-    let rect = Rect::from_min_max(outer.min + vec2(34.0, 6.0), outer.max - vec2(34.0, 18.0));
+    let rect = Rect::from_min_max(
+        outer.min + vec2(AXIS_LEFT, 6.0),
+        outer.max - vec2(AXIS_RIGHT, 18.0),
+    );
     let seconds = super::history::HISTORY_SECONDS;
     let x_of = |t: f64| rect.right() - ((now - t) / seconds) as f32 * rect.width();
     let gr_y = |db: f32| lerp_y(rect, 0.0, -GR_RANGE_DB, db);
@@ -279,7 +308,12 @@ pub fn history_view(
     let mut db = 0.0;
     while db <= GR_RANGE_DB {
         let y = gr_y(-db);
-        grid_line(&painter, rect, y, minus_db(db), palette::REDUCTION);
+        let label = if db == 0.0 {
+            "0 dB".to_owned()
+        } else {
+            minus_db(db)
+        };
+        grid_line(&painter, rect, y, label, palette::REDUCTION);
         db += 6.0;
     }
     let mut key = 0.0;
@@ -287,7 +321,7 @@ pub fn history_view(
         painter.text(
             pos2(rect.right() + 3.0, key_y(key)),
             Align2::LEFT_CENTER,
-            format!("{key:.0}"),
+            with_unit(key, "dBFS"),
             label_font(),
             palette::DIALOGUE,
         );
@@ -353,74 +387,234 @@ pub fn history_view(
     painter.rect_stroke(rect, 0.0, palette::frame(), egui::StrokeKind::Inside);
 }
 
-/// A vertical bar meter. `from_top` bars grow downward (gain reduction); the others grow up.
-pub fn bar_meter(
+/// The label step for a scale: the first of `steps_db` whose labels stand at least
+/// [`MIN_LABEL_GAP`] points apart at `points_per_db`.
+fn label_step(points_per_db: f32, steps_db: &[f32]) -> f32 {
+    steps_db
+        .iter()
+        .copied()
+        .find(|s| s * points_per_db >= MIN_LABEL_GAP)
+        .unwrap_or(steps_db[steps_db.len() - 1])
+}
+
+/// Closest two scale labels may stand, points: 10-point numbers with room to breathe (a
+/// label every 6 dB on a 60 dB meter only from 180 points of bar).
+const MIN_LABEL_GAP: f32 = 18.0;
+
+/// One bar of the strip.
+struct Bar<'a> {
+    label: &'a str,
+    meter: &'a Ballistics,
+    /// Reduction (grows down from 0 over [`GR_RANGE_DB`]) rather than a level (grows up over
+    /// [`LEVEL_RANGE_DB`]).
+    reduction: bool,
+    colour: Color32,
+}
+
+impl Bar<'_> {
+    fn range_db(&self) -> f32 {
+        if self.reduction {
+            GR_RANGE_DB
+        } else {
+            LEVEL_RANGE_DB
+        }
+    }
+
+    /// y of `db` (a level in dBFS, or a reduction in dB below 0, both <= 0) on `bar`.
+    fn y(&self, bar: Rect, db: f32) -> f32 {
+        lerp_y(bar, 0.0, -self.range_db(), db)
+    }
+
+    /// The bar's value and held peak, dB as the scale reads (<= 0).
+    fn value_peak_db(&self) -> (f32, f32) {
+        if self.reduction {
+            (-self.meter.value, -self.meter.peak)
+        } else {
+            (self.meter.value, self.meter.peak)
+        }
+    }
+
+    fn draw(&self, painter: &egui::Painter, bar: Rect, header_y: f32, footer_y: f32) {
+        painter.rect_filled(bar, 1.0, palette::PLOT_BG);
+        painter.text(
+            pos2(bar.center().x, header_y),
+            Align2::CENTER_TOP,
+            self.label,
+            label_font(),
+            palette::TEXT,
+        );
+        let (value, peak) = self.value_peak_db();
+        let filled = if self.reduction {
+            Rect::from_x_y_ranges(bar.x_range(), bar.top()..=self.y(bar, value))
+        } else {
+            Rect::from_x_y_ranges(bar.x_range(), self.y(bar, value)..=bar.bottom())
+        };
+        painter.rect_filled(filled, 0.0, self.colour);
+        let py = self.y(bar, peak);
+        painter.line_segment(
+            [pos2(bar.left(), py), pos2(bar.right(), py)],
+            Stroke::new(2.0, palette::TEXT),
+        );
+        painter.rect_stroke(bar, 1.0, palette::frame(), egui::StrokeKind::Inside);
+        let text = if self.reduction {
+            // "0.0", not "-0.0", when nothing is cut.
+            let cut = self.meter.peak.max(0.0);
+            if cut < 0.05 {
+                "0.0".to_owned()
+            } else {
+                format!("-{cut:.1}")
+            }
+        } else if self.meter.peak <= METER_FLOOR_DB + 0.5 {
+            "-inf".to_owned()
+        } else {
+            format!("{:.1}", self.meter.peak)
+        };
+        painter.text(
+            pos2(bar.center().x, footer_y),
+            Align2::CENTER_BOTTOM,
+            text,
+            FontId::proportional(10.0),
+            palette::TEXT,
+        );
+    }
+}
+
+/// A dB scale in the column `x_range` beside `bar`: ticks every `minor_db` on the bar's
+/// edge(s) facing the column, labels at a step that stays legible, the unit above.
+fn scale(
+    painter: &egui::Painter,
+    bars: &[(&Bar, Rect)],
+    column: std::ops::RangeInclusive<f32>,
+    unit_y: f32,
+    unit: &str,
+    colour: Color32,
+) {
+    let Some(&(first, bar)) = bars.first() else {
+        return;
+    };
+    let range_db = first.range_db();
+    let minor_db = if first.reduction { 3.0 } else { 6.0 };
+    let step_db = label_step(
+        bar.height() / range_db,
+        if first.reduction {
+            &[3.0, 6.0, 12.0, 15.0]
+        } else {
+            &[6.0, 12.0, 24.0, 30.0]
+        },
+    );
+    let (left, right) = (*column.start(), *column.end());
+    let centre_x = 0.5 * (left + right);
+    painter.text(
+        pos2(centre_x, unit_y),
+        Align2::CENTER_TOP,
+        unit,
+        FontId::proportional(9.5),
+        colour,
+    );
+    let ticks = (range_db / minor_db).round() as u32;
+    for k in 0..=ticks {
+        let db = k as f32 * minor_db;
+        let y = first.y(bar, -db);
+        for &(_, b) in bars {
+            // The tick sits on the bar's edge that faces the scale column.
+            let (x0, x1) = if b.center().x < centre_x {
+                (b.right() - 3.0, b.right())
+            } else {
+                (b.left(), b.left() + 3.0)
+            };
+            painter.line_segment(
+                [pos2(x0, y), pos2(x1, y)],
+                Stroke::new(1.0, palette::TEXT_DIM),
+            );
+        }
+        if (db % step_db).abs() < 1e-3 {
+            painter.text(
+                pos2(centre_x, y),
+                Align2::CENTER_CENTER,
+                minus_db(db),
+                FontId::proportional(10.0),
+                colour,
+            );
+        }
+    }
+}
+
+/// The meter strip: input and output peak levels (dBFS) on one shared scale between them,
+/// and the gain reduction (dB) with its own scale, the same as the history's left axis. Each
+/// bar falls with ballistics, holds its peak (the line, and the number under the bar).
+pub fn meter_strip(
     ui: &mut Ui,
     size: egui::Vec2,
-    label: &str,
-    m: &Ballistics,
-    range_db: f32,
-    from_top: bool,
-    colour: Color32,
+    input: &Ballistics,
+    output: &Ballistics,
+    reduction: &Ballistics,
 ) {
     let (outer, _) = ui.allocate_exact_size(size, egui::Sense::hover());
     let painter = ui.painter_at(outer);
-    let bar = Rect::from_min_max(outer.min + vec2(4.0, 16.0), outer.max - vec2(4.0, 18.0));
-    painter.rect_filled(bar, 1.0, palette::PLOT_BG);
-    painter.text(
-        pos2(outer.center().x, outer.top()),
-        Align2::CENTER_TOP,
-        label,
-        label_font(),
-        palette::TEXT,
+    const BAR: f32 = 18.0;
+    const COLUMN: f32 = 28.0;
+    // Two header lines: the bars' names, then the scales' units under them.
+    let header_y = outer.top();
+    let unit_y = outer.top() + 12.0;
+    let footer_y = outer.bottom();
+    let y_range = outer.top() + 28.0..=outer.bottom() - 16.0;
+    let x0 = outer.left() + 6.0;
+    let bar_at = |x: f32| Rect::from_x_y_ranges(x..=x + BAR, y_range.clone());
+    let (in_rect, out_rect) = (bar_at(x0), bar_at(x0 + BAR + COLUMN));
+    let gr_rect = bar_at(x0 + 2.0 * BAR + COLUMN + 12.0);
+    let in_bar = Bar {
+        label: "IN",
+        meter: input,
+        reduction: false,
+        colour: palette::BED.gamma_multiply(0.7),
+    };
+    let out_bar = Bar {
+        label: "OUT",
+        meter: output,
+        reduction: false,
+        colour: palette::BED,
+    };
+    let gr_bar = Bar {
+        label: "GR",
+        meter: reduction,
+        reduction: true,
+        colour: palette::REDUCTION,
+    };
+    for (bar, rect) in [(&in_bar, in_rect), (&out_bar, out_rect), (&gr_bar, gr_rect)] {
+        bar.draw(&painter, rect, header_y, footer_y);
+    }
+    scale(
+        &painter,
+        &[(&in_bar, in_rect), (&out_bar, out_rect)],
+        in_rect.right()..=out_rect.left(),
+        unit_y,
+        "dBFS",
+        palette::TEXT_DIM,
     );
-    // Fraction of the bar for a value: levels are dBFS from -range (bottom) to 0 (top);
-    // reduction is dB below 0 from the top.
-    let frac = |v: f32| {
-        if from_top {
-            (v / range_db).clamp(0.0, 1.0)
-        } else {
-            ((v + range_db) / range_db).clamp(0.0, 1.0)
-        }
-    };
-    let y = |v: f32| {
-        if from_top {
-            bar.top() + frac(v) * bar.height()
-        } else {
-            bar.bottom() - frac(v) * bar.height()
-        }
-    };
-    let filled = if from_top {
-        Rect::from_x_y_ranges(bar.x_range(), bar.top()..=y(m.value))
-    } else {
-        Rect::from_x_y_ranges(bar.x_range(), y(m.value)..=bar.bottom())
-    };
-    painter.rect_filled(filled, 0.0, colour);
-    let py = y(m.peak);
-    painter.line_segment(
-        [pos2(bar.left(), py), pos2(bar.right(), py)],
-        Stroke::new(2.0, palette::TEXT),
-    );
-    painter.rect_stroke(bar, 1.0, palette::frame(), egui::StrokeKind::Inside);
-    let text = if from_top {
-        format!("-{:.1}", m.peak.max(0.0))
-    } else if m.peak <= METER_FLOOR_DB + 0.5 {
-        "-inf".to_owned()
-    } else {
-        format!("{:.1}", m.peak)
-    };
-    painter.text(
-        pos2(outer.center().x, outer.bottom()),
-        Align2::CENTER_BOTTOM,
-        text,
-        label_font(),
-        palette::TEXT,
+    scale(
+        &painter,
+        &[(&gr_bar, gr_rect)],
+        gr_rect.right()..=gr_rect.right() + COLUMN,
+        unit_y,
+        "dB",
+        palette::REDUCTION,
     );
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scale_labels_stay_legible() {
+        // 300 points for 60 dB: 5 points per dB, labels every 6 dB (30 points apart).
+        assert_eq!(label_step(5.0, &[6.0, 12.0, 24.0, 30.0]), 6.0);
+        // 170 points for 60 dB: every 6 dB would be 17 points apart, too close: every 12 dB.
+        assert_eq!(label_step(170.0 / 60.0, &[6.0, 12.0, 24.0, 30.0]), 12.0);
+        assert_eq!(label_step(0.1, &[3.0, 6.0]), 6.0);
+        assert_eq!(with_unit(0.0, "dBFS"), "0 dBFS");
+        assert_eq!(with_unit(-24.0, "dBFS"), "-24");
+    }
 
     #[test]
     fn log_axis_ends_and_middle() {
