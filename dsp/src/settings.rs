@@ -478,32 +478,43 @@ impl Unit {
         }
     }
 
-    /// The value as hosts and the editor show it, readable back by [`parse_number`]: "-12.0
-    /// dB", "50 %", "2.5 ms" under 10 ms, "250 ms", "1.25 s" from a second, "120 Hz", "6.5
-    /// kHz": about three significant figures, enough for any of these settings, with trailing
-    /// zeros after the point dropped ("2 s", "8 kHz", "50 Hz"); dB always keep their tenth,
-    /// the smallest level step anyone hears.
+    /// The value as the editor shows it, readable back by [`parse_number`]: "-12.0 dB", "50 %",
+    /// "2.5 ms" under 10 ms, "250 ms", "1.25 s" from a second, "120 Hz", "6.5 kHz": about three
+    /// significant figures, enough for any of these settings, with trailing zeros after the
+    /// point dropped ("2 s", "8 kHz", "50 Hz"); dB always keep their tenth, the smallest level
+    /// step anyone hears.
     pub fn display(self, value: f32) -> String {
-        /// `v` with at most `decimals` decimals, trailing zeros dropped ("1.50" -> "1.5").
-        fn trimmed(v: f32, decimals: usize) -> String {
-            let text = format!("{v:.decimals$}");
-            if text.contains('.') {
-                text.trim_end_matches('0').trim_end_matches('.').to_owned()
-            } else {
-                text
-            }
-        }
         match self {
-            Unit::Db => format!("{value:.1} dB"),
-            Unit::Percent => format!("{value:.0} %"),
             Unit::Ms if value.abs() >= 999.5 => format!("{} s", trimmed(value / 1000.0, 2)),
-            Unit::Ms if value.abs() < 9.95 => format!("{} ms", trimmed(value, 1)),
-            Unit::Ms => format!("{value:.0} ms"),
             Unit::Hz if value.abs() >= 9_995.0 => format!("{} kHz", trimmed(value / 1000.0, 1)),
             Unit::Hz if value.abs() >= 999.5 => format!("{} kHz", trimmed(value / 1000.0, 2)),
             Unit::Hz if value.abs() < 99.95 => format!("{} Hz", trimmed(value, 1)),
             Unit::Hz => format!("{value:.0} Hz"),
+            unit => format!("{}{}", unit.number(value), unit.suffix()),
         }
+    }
+
+    /// The number alone, in this unit (no switch to s or kHz), as [`Self::display`] writes it:
+    /// "-12.0" dB, "50" %, "2.5" / "250" / "1500" ms, "120" / "6500" Hz. Hosts show it before
+    /// the parameter's fixed unit (VST3's `units` field, which some hosts, e.g. pedalboard,
+    /// build their parameter names from).
+    pub fn number(self, value: f32) -> String {
+        match self {
+            Unit::Db => format!("{value:.1}"),
+            Unit::Percent => format!("{value:.0}"),
+            Unit::Ms | Unit::Hz if value.abs() < 9.95 => trimmed(value, 1),
+            Unit::Ms | Unit::Hz => format!("{value:.0}"),
+        }
+    }
+}
+
+/// `v` with at most `decimals` decimals, trailing zeros dropped ("1.50" -> "1.5").
+fn trimmed(v: f32, decimals: usize) -> String {
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
     }
 }
 

@@ -44,9 +44,9 @@ impl<T: Choice> Enum for HostChoice<T> {
     }
 }
 
-/// A numeric setting as a host parameter: its range and skew, shown with its unit
-/// ([`Unit::display`]: "-12.0 dB", "250 ms", "1.5 s", "120 Hz", "6.5 kHz"), typed text read
-/// with [`settings::parse_number`].
+/// A numeric setting as a host parameter: its range and skew, shown with its unit ("-12.0 dB",
+/// "250 ms", "1500 ms", "120 Hz", "6.5 kHz": [`Unit::number`] before a fixed unit, Hz by
+/// [`Unit::display`]), typed text read with [`settings::parse_number`].
 fn number_param(spec: &NumberSpec) -> FloatParam {
     let (min, max) = (spec.min, spec.max);
     let range = match spec.skew {
@@ -58,12 +58,18 @@ fn number_param(spec: &NumberSpec) -> FloatParam {
         },
     };
     let param = FloatParam::new(spec.name, spec.default, range);
-    // The text carries its unit (Unit::display: "250 ms", "1.5 s", "6.5 kHz"), so no
-    // separate unit suffix.
     let unit: Unit = spec.unit;
-    let param = param
-        .with_value_to_string(Arc::new(move |v| unit.display(v)))
-        .with_string_to_value(Arc::new(move |s| settings::parse_number(s, unit.suffix())));
+    let parse = Arc::new(move |s: &str| settings::parse_number(s, unit.suffix()));
+    let param = match unit {
+        // Hz switches to kHz ("120 Hz", "6.5 kHz"): the text carries its unit.
+        Unit::Hz => param.with_value_to_string(Arc::new(move |v| unit.display(v))),
+        // A fixed unit, which VST3 hosts also read as the parameter's unit (pedalboard names
+        // the parameters after it: `depth_db`, `release_ms`), so times stay in ms here.
+        _ => param
+            .with_unit(unit.suffix())
+            .with_value_to_string(Arc::new(move |v| unit.number(v))),
+    };
+    let param = param.with_string_to_value(parse);
     if spec.automatable {
         param
     } else {
