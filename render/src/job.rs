@@ -155,10 +155,8 @@ pub struct RenderReport {
     pub ignored_events: usize,
     pub bed_channels: usize,
     pub dialogue_channels: usize,
-    /// The bed's BWF time reference: its first sample as samples since midnight at its rate
-    /// (`bext`; 0 when the bed has none). The outputs carry the same.
-    pub bed_time_reference_samples: u64,
-    /// Where the bed sits in time (its time reference and the timecode frame rate).
+    /// Where the bed sits in time: its BWF time reference (`timing.start_samples`, samples
+    /// since midnight, 0 without one; the outputs carry the same) and the timecode frame rate.
     pub timing: Timing,
     /// Envelope files written for this bed (`--export-envelope`).
     pub envelopes: Vec<PathBuf>,

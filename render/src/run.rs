@@ -266,7 +266,6 @@ pub fn run_group(args: &RenderArgs) -> Result<GroupReport, RenderError> {
             dialogue_channels: key_ch,
             timing: timings[i],
             envelopes: Vec::new(),
-            bed_time_reference_samples: beds[i].metadata().time_reference_samples().unwrap_or(0),
         };
         let sources = EnvelopeSources {
             bed: &args.bed[i],

@@ -155,7 +155,7 @@ fn bwf_bed_metadata_comes_out_on_the_ducked_bed_and_the_mix() {
 
     // The report gives the timecode work the bed's time reference; 0 for a plain bed.
     let report = run_render(&RenderArgs::new(&dx, &bed, &dir.join("lib.wav"))).unwrap();
-    assert_eq!(report.bed_time_reference_samples, ONE_HOUR_SAMPLES);
+    assert_eq!(report.timing.start_samples, ONE_HOUR_SAMPLES);
     let plain = dir.join("plain.wav");
     write_wav(
         &plain,
@@ -165,7 +165,7 @@ fn bwf_bed_metadata_comes_out_on_the_ducked_bed_and_the_mix() {
     );
     let plain_out = dir.join("plain_ducked.wav");
     let report = run_render(&RenderArgs::new(&dx, &plain, &plain_out)).unwrap();
-    assert_eq!(report.bed_time_reference_samples, 0);
+    assert_eq!(report.timing.start_samples, 0);
     assert!(AudioReader::open(&plain_out).unwrap().metadata().is_empty());
 }
 
